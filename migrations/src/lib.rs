@@ -1,0 +1,22 @@
+//! Schema migrations for deskgraph. Each file is one migration and is never edited once landed:
+//! a change to the schema is a new file. Every table carries `site_id`; tables that hang off a
+//! ticket reference it by `(site_id, ticket_id)`, so the database itself refuses a row whose
+//! site differs from its ticket's.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_sites_and_people;
+mod m20261123_000002_tickets;
+mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_sites_and_people::Migration),
+            Box::new(m20261123_000002_tickets::Migration),
+        ]
+    }
+}

@@ -1,0 +1,37 @@
+//! The HTTP face of deskgraph: shared state and every route, in one place.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Auth;
+use crate::graphql::{self, AppSchema};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub auth: Arc<Auth>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, auth: Auth) -> Self {
+        AppState {
+            schema: graphql::build_schema(db.clone()),
+            db,
+            auth: Arc::new(auth),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::http::endpoint).post(graphql::http::endpoint),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}

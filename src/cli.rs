@@ -1,0 +1,166 @@
+//! The `deskgraph` command line: serve (the default), migrate, schema, site, token.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::auth::Auth;
+use crate::config::{AuthConfig, DatabaseConfig, ServeConfig, parse_duration};
+use crate::domain::{Principal, sites};
+use crate::{app, db, demo};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "deskgraph",
+    version,
+    about = "Helpdesk ticketing service: GraphQL API and Ticketing API v4 REST shim"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default): migrates first, creates a demo site on an empty database.
+    Serve(ServeConfig),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Manage sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Print a bearer token for an agent of a site.
+    Token {
+        #[arg(long)]
+        site: Uuid,
+        #[arg(long)]
+        agent: Uuid,
+        /// How long the token is valid: 90s, 15m, 24h, 7d.
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        ttl: Duration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Create a site with one admin agent; prints {"siteId","agentId","token"}.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    serve: ServeConfig,
+}
+
+const DEMO_TOKEN_TTL: Duration = Duration::from_secs(7 * 86_400);
+const SITE_TOKEN_TTL: Duration = Duration::from_secs(86_400);
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::Schema) => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Some(Command::Migrate) => {
+            let db = db::connect(&cli.database).await?;
+            db::migrate(&db).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Site(SiteCommand::Create { name })) => {
+            let (db, auth) = open(&cli.database, &cli.auth).await?;
+            let site = sites::create_site(&db, &name).await?;
+            let token = auth.issue(&site.principal(), SITE_TOKEN_TTL)?;
+            let out = serde_json::json!({ "siteId": site.site.id, "agentId": site.admin.id, "token": token });
+            println!("{out}");
+            Ok(())
+        }
+        Some(Command::Token { site, agent, ttl }) => {
+            let (db, auth) = open(&cli.database, &cli.auth).await?;
+            let principal = Principal {
+                site_id: site,
+                agent_id: agent,
+            };
+            if sites::active_agent(&db, &principal).await?.is_none() {
+                anyhow::bail!("no active agent {agent} in site {site}");
+            }
+            println!("{}", auth.issue(&principal, ttl)?);
+            Ok(())
+        }
+        Some(Command::Serve(serve_config)) => serve(cli.database, cli.auth, serve_config).await,
+        None => {
+            // No subcommand: serve, with settings from the environment and defaults.
+            let ServeOnly {
+                serve: serve_config,
+            } = ServeOnly::parse_from(["deskgraph"]);
+            serve(cli.database, cli.auth, serve_config).await
+        }
+    }
+}
+
+/// Connects, migrates and loads the signing key: what every command touching data needs.
+async fn open(
+    database: &DatabaseConfig,
+    auth: &AuthConfig,
+) -> anyhow::Result<(sea_orm::DatabaseConnection, Auth)> {
+    let db = db::connect(database).await?;
+    db::migrate(&db).await?;
+    let auth = Auth::load(&db, auth.jwt_secret.as_deref()).await?;
+    Ok((db, auth))
+}
+
+async fn serve(
+    database: DatabaseConfig,
+    auth: AuthConfig,
+    config: ServeConfig,
+) -> anyhow::Result<()> {
+    let (db, auth) = open(&database, &auth).await?;
+    let demo = if config.no_demo {
+        None
+    } else {
+        demo::ensure(&db).await?
+    };
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    println!("deskgraph listening on http://{addr}");
+    println!("GraphiQL: http://{addr}/graphql");
+    if let Some(principal) = demo {
+        println!(
+            "Demo site {} (agent {})",
+            principal.site_id, principal.agent_id
+        );
+        println!("Token: {}", auth.issue(&principal, DEMO_TOKEN_TTL)?);
+    }
+    let app = app::router(app::AppState::new(db, auth));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

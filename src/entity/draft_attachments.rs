@@ -1,0 +1,25 @@
+//! One row is a file attached to a ticket's draft, at its position in the draft's attachment
+//! list.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "draft_attachments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub ticket_id: i64,
+    pub position: i32,
+    #[sea_orm(column_type = "Text")]
+    pub file_key: String,
+    #[sea_orm(column_type = "Text")]
+    pub name: String,
+    pub size: i64,
+    pub r#type: String,
+    #[sea_orm(column_type = "Text")]
+    pub url: String,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,126 @@
+//! The one error type of deskgraph, and the one place that maps it to what callers see:
+//! a GraphQL `extensions.code` and an HTTP status. Internal failures are logged in full and
+//! answered with a generic message, so no SQL or Rust debug text reaches a client.
+
+use async_graphql::ErrorExtensions;
+use axum::http::StatusCode;
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is wrong; `field` names the offending input field when there is one.
+    #[error("{message}")]
+    BadInput {
+        field: Option<String>,
+        message: String,
+    },
+    /// The record does not exist in the caller's site (another site's records answer the same).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is valid but clashes with the current state (a duplicate name, a stale
+    /// version, a ticket already merged).
+    #[error("{0}")]
+    Conflict(String),
+    /// No credentials, or credentials that do not check out.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A database failure we did not anticipate.
+    #[error("database error")]
+    Database(#[source] DbErr),
+    /// Anything else that is our fault, not the caller's.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadInput {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Error::NotFound(format!("{what} not found"))
+    }
+
+    /// The machine-readable code, shared by GraphQL (`extensions.code`) and REST bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadInput { .. } => "BAD_USER_INPUT",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::Conflict(_) => "CONFLICT",
+            Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::Database(_) | Error::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        status_for_code(self.code())
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::BadInput { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The message a client may see. Internal errors are logged here, once, with their detail.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                "internal error".into()
+            }
+            Error::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                "internal error".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The table from error code to HTTP status, used for GraphQL and REST responses alike.
+pub fn status_for_code(code: &str) -> StatusCode {
+    match code {
+        "BAD_USER_INPUT" | "GRAPHQL_PARSE_FAILED" | "GRAPHQL_VALIDATION_FAILED" => {
+            StatusCode::BAD_REQUEST
+        }
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "CONFLICT" => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(e: DbErr) -> Self {
+        // Constraint violations that slip past validation are the caller's conflict, not a
+        // crash; everything else is ours.
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                Error::Conflict("a record with the same unique value already exists".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => Error::BadInput {
+                field: None,
+                message: "a referenced record does not exist".into(),
+            },
+            _ => Error::Database(e),
+        }
+    }
+}
+
+impl ErrorExtensions for Error {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.public_message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let Some(field) = self.field() {
+                ext.set("field", field);
+            }
+        })
+    }
+}

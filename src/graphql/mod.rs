@@ -1,0 +1,69 @@
+//! The GraphQL schema: small query and mutation objects merged into one, types that wrap the
+//! entities, and helpers that read the request context without panicking.
+
+mod enums;
+pub mod http;
+mod scalars;
+mod tickets;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use sea_orm::DatabaseConnection;
+
+use crate::domain::Principal;
+use crate::{Error, Result};
+
+pub use scalars::DateTime;
+
+#[derive(MergedObject, Default)]
+pub struct Query(tickets::TicketQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(tickets::TicketMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema without data: enough to print the SDL.
+pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+pub fn build_schema(db: DatabaseConnection) -> AppSchema {
+    schema_builder().data(db).finish()
+}
+
+/// The SDL that `deskgraph schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// What resolvers return. Domain errors travel to GraphQL with their `extensions.code`; this
+/// type exists because `async_graphql::Error`'s blanket `From<Display>` would keep only the
+/// message.
+#[derive(Clone)]
+pub struct GqlError(async_graphql::Error);
+
+pub type GqlResult<T> = std::result::Result<T, GqlError>;
+
+impl From<Error> for GqlError {
+    fn from(e: Error) -> Self {
+        use async_graphql::ErrorExtensions;
+        GqlError(e.extend())
+    }
+}
+
+impl From<GqlError> for async_graphql::Error {
+    fn from(e: GqlError) -> Self {
+        e.0
+    }
+}
+
+/// The authenticated caller and the database, as every resolver needs them.
+pub(crate) fn session<'a>(ctx: &Context<'a>) -> Result<(&'a DatabaseConnection, &'a Principal)> {
+    let principal = ctx
+        .data_opt::<Principal>()
+        .ok_or_else(|| Error::Unauthenticated("missing Authorization: Bearer token".into()))?;
+    let db = ctx
+        .data_opt::<DatabaseConnection>()
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("schema built without a database")))?;
+    Ok((db, principal))
+}

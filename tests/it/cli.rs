@@ -1,0 +1,232 @@
+//! The `deskgraph` binary itself, as a newcomer runs it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::harness::TestDb;
+
+/// `deskgraph` with the test's database: none given for SQLite, so the default file in the
+/// working directory is what gets used, exactly as on a fresh machine.
+fn deskgraph(db: &TestDb, dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskgraph"));
+    cmd.current_dir(dir)
+        .env_remove("DESKGRAPH_JWT_SECRET")
+        .env("DESKGRAPH_LOG", "warn")
+        .env("DESKGRAPH_BIND", "127.0.0.1:0");
+    if db.is_postgres() {
+        cmd.env("DATABASE_URL", &db.url);
+    } else {
+        cmd.env_remove("DATABASE_URL");
+    }
+    cmd
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    token: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `deskgraph` (no subcommand: serve is the default) and reads what it prints until it
+/// is listening (and has printed its token, when it prints one).
+fn start(mut cmd: Command, expect_token: bool) -> Server {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn deskgraph");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (mut base, mut token) = (None, None);
+    while base.is_none() || (expect_token && token.is_none()) {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("deskgraph printed its address and token");
+        if let Some(url) = line.strip_prefix("deskgraph listening on ") {
+            base = Some(url.trim().to_owned());
+        } else if let Some(t) = line.strip_prefix("Token: ") {
+            token = Some(t.trim().to_owned());
+        }
+    }
+    Server {
+        child,
+        base: base.unwrap(),
+        token,
+    }
+}
+
+async fn graphql(base: &str, token: &str, query: &str) -> (reqwest::StatusCode, Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+fn run(mut cmd: Command) -> String {
+    let out = cmd.output().expect("run deskgraph");
+    assert!(
+        out.status.success(),
+        "deskgraph failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn serve_on_an_empty_database_creates_a_demo_site_and_prints_a_working_token() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(deskgraph(&db, dir.path()), true);
+    let token = server.token.clone().unwrap();
+
+    let (status, body) = graphql(
+        &server.base,
+        &token,
+        "{ ticket(id: 1) { id subject status } }",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["ticket"]["subject"],
+        "Chat Transcript with Michael"
+    );
+    assert_eq!(body["data"]["ticket"]["status"], "NEW");
+    if !db.is_postgres() {
+        assert!(
+            dir.path().join("deskgraph.db").exists(),
+            "SQLite file in the working directory"
+        );
+    }
+
+    // GraphiQL answers at the printed URL.
+    let page = reqwest::Client::new()
+        .get(format!("{}/graphql", server.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_data_and_the_tokens() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(deskgraph(&db, dir.path()), true);
+    let token = first.token.clone().unwrap();
+    let (_, created) = graphql(&first.base, &token, r#"{ ticket(id: 2) { subject } }"#).await;
+    drop(first);
+
+    let second = start(deskgraph(&db, dir.path()), true);
+    let (status, again) = graphql(&second.base, &token, r#"{ ticket(id: 2) { subject } }"#).await;
+    assert_eq!(
+        status, 200,
+        "a token from before the restart still works: {again}"
+    );
+    assert_eq!(again, created);
+    // No second demo site: ticket 4 would be the first of a second batch.
+    let (_, body) = graphql(&second.base, &token, "{ ticket(id: 4) { id } }").await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn site_create_prints_ids_and_a_token_that_works() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = deskgraph(&db, dir.path());
+    cmd.args(["site", "create", "--name", "Acme Support"]);
+    let printed: Value = serde_json::from_str(run(cmd).trim()).expect("JSON output");
+    let token = printed["token"].as_str().expect("token");
+    for key in ["siteId", "agentId"] {
+        uuid::Uuid::parse_str(printed[key].as_str().unwrap()).expect("a UUID");
+    }
+
+    let mut serve = deskgraph(&db, dir.path());
+    serve.arg("serve").arg("--no-demo");
+    let server = start(serve, false);
+    let (status, body) = graphql(&server.base, token, "{ ticket(id: 1) { id } }").await;
+    assert_eq!(status, 200, "the token is accepted: {body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "the new site has no tickets: {body}"
+    );
+
+    // `token` mints another token for that agent.
+    let mut cmd = deskgraph(&db, dir.path());
+    cmd.args([
+        "token",
+        "--site",
+        printed["siteId"].as_str().unwrap(),
+        "--agent",
+        printed["agentId"].as_str().unwrap(),
+        "--ttl",
+        "15m",
+    ]);
+    let minted = run(cmd);
+    let (status, _) = graphql(&server.base, minted.trim(), "{ __typename }").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn token_refuses_an_agent_that_does_not_exist() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = deskgraph(&db, dir.path());
+    cmd.args([
+        "token",
+        "--site",
+        &uuid::Uuid::new_v4().to_string(),
+        "--agent",
+        &uuid::Uuid::new_v4().to_string(),
+    ]);
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no active agent"));
+}
+
+#[tokio::test]
+async fn migrate_applies_the_migrations_and_can_run_again() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let mut cmd = deskgraph(&db, dir.path());
+        cmd.arg("migrate");
+        run(cmd);
+    }
+}
+
+#[test]
+fn schema_prints_the_sdl() {
+    let out = Command::new(env!("CARGO_BIN_EXE_deskgraph"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        deskgraph::graphql::sdl()
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests: a real server on a free port, a real database per test (SQLite, or
+//! PostgreSQL when `DESKGRAPH_TEST_DATABASE_URL` names one), spoken to over HTTP.
+
+mod harness;
+
+mod auth;
+mod cli;
+mod schema;
+mod tickets;
