@@ -1,8 +1,8 @@
 //! Creating and reading tickets.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, PaginatorTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -158,8 +158,56 @@ pub async fn create(
     Ok(ticket)
 }
 
+/// Reads a ticket of the caller's site inside a write transaction and locks its row until the
+/// transaction ends (`FOR UPDATE` on PostgreSQL; on SQLite the `BEGIN IMMEDIATE` write lock
+/// already serialises writers), so read-modify-write of its counters cannot lose updates.
+pub(crate) async fn lock(
+    txn: &DatabaseTransaction,
+    actor: &Principal,
+    id: i64,
+) -> Result<tickets::Model> {
+    actor
+        .find::<tickets::Entity>()
+        .filter(tickets::Column::Id.eq(id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| Error::not_found(format_args!("ticket {id}")))
+}
+
+/// Keeps a ticket's derived fields true after a message or note was added to it: the last
+/// message and its channel, who replied and when, the reply count, the update time.
+/// `ticket` must have been read with [`lock`] in the same transaction.
+pub(crate) async fn record_message(
+    txn: &DatabaseTransaction,
+    ticket: tickets::Model,
+    message: &messages::Model,
+) -> Result<tickets::Model> {
+    let mut t: tickets::ActiveModel = ticket.clone().into();
+    t.last_message_id = Set(Some(message.id));
+    t.last_message_channel_id = Set(message.channel_id.clone());
+    t.last_message_channel_account_id = Set(message.channel_account_id);
+    if !message.is_internal {
+        t.total_replies = Set(ticket.total_replies + 1);
+        t.last_replied_by_id = Set(message.sent_by_id);
+        t.last_replied_by_type = Set(message.sent_by_type);
+        t.last_replied_time = Set(Some(message.time));
+    }
+    t.last_updated_time = Set(now());
+    Ok(t.update(txn).await?)
+}
+
+/// Stamps a ticket as changed now, with other changes already set on `t`.
+pub(crate) async fn save(
+    txn: &DatabaseTransaction,
+    mut t: tickets::ActiveModel,
+) -> Result<tickets::Model> {
+    t.last_updated_time = Set(now());
+    Ok(t.update(txn).await?)
+}
+
 /// Appends to a ticket's event log, as the acting agent.
-async fn log_event(
+pub(crate) async fn log_event(
     db: &impl ConnectionTrait,
     actor: &Principal,
     ticket_id: i64,

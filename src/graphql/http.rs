@@ -36,7 +36,8 @@ pub async fn endpoint(
         Ok(p) => p,
         Err(e) => return error_response(&e),
     };
-    let response = state.schema.execute(request.data(principal)).await;
+    let request = super::loaders::attach(request.data(principal), &state.db, principal);
+    let response = state.schema.execute(request).await;
     // An unauthenticated or internal failure says so in the status too; other errors are
     // part of a normal GraphQL answer.
     let status = response

@@ -1,8 +1,11 @@
 //! The GraphQL schema: small query and mutation objects merged into one, types that wrap the
 //! entities, and helpers that read the request context without panicking.
 
+mod conversation;
+mod directory;
 mod enums;
 pub mod http;
+pub mod loaders;
 mod scalars;
 mod tickets;
 
@@ -15,10 +18,14 @@ use crate::{Error, Result};
 pub use scalars::DateTime;
 
 #[derive(MergedObject, Default)]
-pub struct Query(tickets::TicketQuery);
+pub struct Query(tickets::TicketQuery, directory::DirectoryQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(tickets::TicketMutation);
+pub struct Mutation(
+    tickets::TicketMutation,
+    directory::DirectoryMutation,
+    conversation::ConversationMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

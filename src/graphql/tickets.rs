@@ -179,6 +179,14 @@ impl Ticket {
     }
 }
 
+/// The ticket loaders (by id).
+pub fn attach_loaders(
+    request: async_graphql::Request,
+    _scope: &super::loaders::Scope,
+) -> async_graphql::Request {
+    request
+}
+
 #[derive(Default)]
 pub struct TicketQuery;
 
