@@ -177,6 +177,19 @@ impl Ticket {
     async fn first_response_time_span(&self) -> Option<i64> {
         self.0.first_response_time_span
     }
+
+    // ---- Relations to the directory: resolvers live in graphql/directory.rs. ----
+
+    /// Ids of the ticket's tags.
+    async fn tag_ids(&self, ctx: &Context<'_>) -> GqlResult<Vec<Uuid>> {
+        super::directory::ticket_tag_ids(ctx, &self.0).await
+    }
+
+    // ---- end of directory relations ----
+
+    // ---- Relations to the conversation: resolvers live in graphql/conversation.rs. ----
+
+    // ---- end of conversation relations ----
 }
 
 /// The ticket loaders (by id).
