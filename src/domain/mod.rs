@@ -2,9 +2,13 @@
 //! the REST shim, which runs on it) goes through here. Functions take the acting [`Principal`]
 //! and reach rows only through [`Principal::find`], which scopes every query to its site.
 
+pub mod listing;
+pub mod merge;
+pub mod unread;
 mod scope;
 pub mod sites;
 pub mod tickets;
+pub mod views;
 
 pub use scope::{Principal, SiteScoped};
 

@@ -1,8 +1,11 @@
-//! Creating and reading tickets.
+//! Tickets: opening, reading, changing and removing them, and the internal steps every
+//! ticket write shares (locking, derived fields, the event log).
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    PaginatorTrait, QueryFilter, QuerySelect, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -33,6 +36,35 @@ pub struct NewTicket {
     pub contact_language: Option<String>,
     pub agent_language: Option<String>,
     pub auto_translation_status: Option<bool>,
+    pub tag_ids: Vec<Uuid>,
+}
+
+/// A change to a ticket. `None` leaves a field as it is; for the clearable references,
+/// `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct TicketChanges {
+    pub subject: Option<String>,
+    pub original_conversation_id: Option<Option<String>>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub assignee_type: Option<AssigneeType>,
+    pub department_assignee_id: Option<Option<Uuid>>,
+    pub channel_id: Option<String>,
+    pub channel_account_id: Option<Option<Uuid>>,
+    pub contact_or_visitor_id: Option<Uuid>,
+    pub contact_or_visitor_type: Option<ParticipantType>,
+    pub created_by_id: Option<Uuid>,
+    pub created_by_type: Option<ParticipantType>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub is_read_by_agent: Option<bool>,
+    pub is_in_recycle_bin: Option<bool>,
+    pub contact_language: Option<String>,
+    pub agent_language: Option<String>,
+    pub auto_translation_status: Option<bool>,
+    /// Replaces the ticket's tags.
+    pub tag_ids: Option<Vec<Uuid>>,
+    /// Optimistic concurrency: refuse the change if the ticket changed since this time.
+    pub expected_last_updated_time: Option<DateTime<Utc>>,
 }
 
 pub async fn get(db: &DatabaseConnection, actor: &Principal, id: i64) -> Result<tickets::Model> {
@@ -146,14 +178,8 @@ pub async fn create(
     .insert(&txn)
     .await?;
 
-    log_event(
-        &txn,
-        actor,
-        ticket.id,
-        "created",
-        json!({ "status": status }),
-    )
-    .await?;
+    set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
+    log_event(&txn, actor, ticket.id, "created", json!({ "status": status })).await?;
     txn.commit().await?;
     Ok(ticket)
 }
@@ -274,5 +300,279 @@ where
             format!("{field} {id} does not name a record of this site"),
         ));
     }
+    Ok(())
+}
+
+/// Applies `changes` to a ticket in one transaction, logging what changed.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    changes: TicketChanges,
+) -> Result<tickets::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let ticket = lock(&txn, actor, id).await?;
+    if let Some(expected) = changes.expected_last_updated_time
+        && expected != ticket.last_updated_time
+    {
+        return Err(Error::Conflict(format!(
+            "ticket {id} changed since {}: read it again and retry",
+            expected.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        )));
+    }
+    let mut t: tickets::ActiveModel = ticket.clone().into();
+    let mut edited: Vec<&str> = Vec::new();
+    if let Some(subject) = &changes.subject {
+        t.subject = Set(required_text("subject", subject, SUBJECT_MAX)?);
+        edited.push("subject");
+    }
+    if let Some(v) = changes.original_conversation_id {
+        optional_text("originalConversationId", v.as_deref().unwrap_or(""), SHORT_TEXT_MAX)?;
+        t.original_conversation_id = Set(v);
+        edited.push("originalConversationId");
+    }
+    if let Some(channel) = &changes.channel_id {
+        t.channel_id = Set(required_text("channelId", channel, SHORT_TEXT_MAX)?);
+        edited.push("channelId");
+    }
+    if let Some(v) = changes.channel_account_id {
+        t.channel_account_id = Set(v);
+        edited.push("channelAccountId");
+    }
+    if changes.contact_or_visitor_id.is_some() || changes.contact_or_visitor_type.is_some() {
+        let kind = changes
+            .contact_or_visitor_type
+            .or(ticket.contact_or_visitor_type)
+            .unwrap_or(ParticipantType::Contact);
+        let who = changes.contact_or_visitor_id.or(ticket.contact_or_visitor_id).ok_or_else(|| {
+            Error::bad_input("contactOrVisitorId", "contactOrVisitorId is required with contactOrVisitorType")
+        })?;
+        check_participant(&txn, actor, "contactOrVisitorId", kind, who).await?;
+        t.contact_or_visitor_id = Set(Some(who));
+        t.contact_or_visitor_type = Set(Some(kind));
+        edited.push("contactOrVisitor");
+    }
+    if let Some(id) = changes.created_by_id {
+        t.created_by_id = Set(Some(id));
+        t.created_by_type = Set(Some(changes.created_by_type.unwrap_or(ParticipantType::Agent)));
+    } else if let Some(kind) = changes.created_by_type {
+        t.created_by_type = Set(Some(kind));
+    }
+    let mut assigned = None;
+    if changes.assignee_id.is_some() || changes.assignee_type.is_some() {
+        let who = match changes.assignee_id {
+            Some(v) => v,
+            None => ticket.assignee_id,
+        };
+        let kind = who.map(|_| changes.assignee_type.or(ticket.assignee_type).unwrap_or(AssigneeType::Agent));
+        if let (Some(id), Some(kind)) = (who, kind) {
+            check_participant(&txn, actor, "assigneeId", kind.into(), id).await?;
+        }
+        if who != ticket.assignee_id || kind != ticket.assignee_type {
+            assigned = Some(json!({ "assigneeId": who, "assigneeType": kind }));
+        }
+        t.assignee_id = Set(who);
+        t.assignee_type = Set(kind);
+    }
+    if let Some(v) = changes.department_assignee_id {
+        if let Some(id) = v {
+            check_exists::<departments::Entity>(&txn, actor, "departmentAssigneeId", departments::Column::Id, id)
+                .await?;
+        }
+        t.department_assignee_id = Set(v);
+        edited.push("departmentAssigneeId");
+    }
+    if let Some(p) = changes.priority {
+        t.priority = Set(p);
+        edited.push("priority");
+    }
+    if let Some(read) = changes.is_read_by_agent {
+        t.is_read_by_agent = Set(read);
+        if read {
+            mark_mentions_read(&txn, actor, id).await?;
+        }
+    }
+    if let Some(v) = &changes.contact_language {
+        t.contact_language = Set(optional_text("contactLanguage", v, SHORT_TEXT_MAX)?.to_owned());
+        edited.push("contactLanguage");
+    }
+    if let Some(v) = &changes.agent_language {
+        t.agent_language = Set(optional_text("agentLanguage", v, SHORT_TEXT_MAX)?.to_owned());
+        edited.push("agentLanguage");
+    }
+    if let Some(v) = changes.auto_translation_status {
+        t.auto_translation_status = Set(v);
+        edited.push("autoTranslationStatus");
+    }
+    if let Some(tags) = &changes.tag_ids {
+        set_tags(&txn, actor, id, tags).await?;
+        edited.push("tagIds");
+    }
+    if let Some(status) = changes.status
+        && status != ticket.status
+    {
+        apply_status(&mut t, &ticket, status, actor, now());
+        log_event(&txn, actor, id, "statusChanged", json!({ "from": ticket.status, "to": status })).await?;
+    }
+    if let Some(recycled) = changes.is_in_recycle_bin
+        && recycled != ticket.is_in_recycle_bin
+    {
+        t.is_in_recycle_bin = Set(recycled);
+        log_event(&txn, actor, id, if recycled { "recycled" } else { "recovered" }, json!({})).await?;
+    }
+    if let Some(detail) = assigned {
+        log_event(&txn, actor, id, "assigned", detail).await?;
+    }
+    if !edited.is_empty() {
+        log_event(&txn, actor, id, "edited", json!({ "fields": edited })).await?;
+    }
+    let saved = save(&txn, t).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A status change and the times it stamps: every change stamps lastStatusChangedTime;
+/// resolving stamps who resolved and when; leaving resolved stamps the reopening.
+pub(crate) fn apply_status(
+    t: &mut tickets::ActiveModel,
+    before: &tickets::Model,
+    status: TicketStatus,
+    actor: &Principal,
+    at: DateTime<Utc>,
+) {
+    t.status = Set(status);
+    t.last_status_changed_time = Set(Some(at));
+    if status == TicketStatus::Resolved {
+        t.resolved_time = Set(Some(at));
+        t.resolved_by_id = Set(Some(actor.agent_id));
+        t.resolved_by_type = Set(Some(ParticipantType::Agent));
+        t.resolved_time_span = Set(Some((at - before.created_time).num_seconds()));
+    } else if before.status == TicketStatus::Resolved {
+        t.reopened_time = Set(Some(at));
+    }
+}
+
+/// Removes a ticket and everything that hangs off it; returns it as it was.
+pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Result<tickets::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let ticket = lock(&txn, actor, id).await?;
+    // Tickets merged into this one keep their history but no longer point at it.
+    tickets::Entity::update_many()
+        .col_expr(tickets::Column::MergedToTargetId, Expr::value(Option::<i64>::None))
+        .filter(tickets::Column::SiteId.eq(actor.site_id))
+        .filter(tickets::Column::MergedToTargetId.eq(id))
+        .exec(&txn)
+        .await?;
+    tickets::Entity::delete_many()
+        .filter(tickets::Column::SiteId.eq(actor.site_id))
+        .filter(tickets::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(ticket)
+}
+
+/// Moves a ticket to the recycle bin (`true`) or back out of it (`false`).
+pub async fn set_recycled(db: &DatabaseConnection, actor: &Principal, id: i64, recycled: bool) -> Result<tickets::Model> {
+    update(db, actor, id, TicketChanges { is_in_recycle_bin: Some(recycled), ..Default::default() }).await
+}
+
+/// Marks a ticket read or unread by agents. Reading it also reads the caller's mentions on it.
+pub async fn set_read(db: &DatabaseConnection, actor: &Principal, id: i64, read: bool) -> Result<tickets::Model> {
+    update(db, actor, id, TicketChanges { is_read_by_agent: Some(read), ..Default::default() }).await
+}
+
+/// Adds tags to a ticket (those it has already stay).
+pub async fn add_tags(db: &DatabaseConnection, actor: &Principal, id: i64, tag_ids: &[Uuid]) -> Result<tickets::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let ticket = lock(&txn, actor, id).await?;
+    let mut tags = current_tags(&txn, actor, id).await?;
+    let before = tags.len();
+    for tag in tag_ids {
+        if !tags.contains(tag) {
+            tags.push(*tag);
+        }
+    }
+    if tags.len() == before {
+        return Ok(ticket);
+    }
+    set_tags(&txn, actor, id, &tags).await?;
+    log_event(&txn, actor, id, "tagged", json!({ "added": tag_ids })).await?;
+    let saved = save(&txn, ticket.into()).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Removes tags from a ticket (tags it does not have are ignored).
+pub async fn remove_tags(db: &DatabaseConnection, actor: &Principal, id: i64, tag_ids: &[Uuid]) -> Result<tickets::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let ticket = lock(&txn, actor, id).await?;
+    let removed = ticket_tags::Entity::delete_many()
+        .filter(ticket_tags::Column::SiteId.eq(actor.site_id))
+        .filter(ticket_tags::Column::TicketId.eq(id))
+        .filter(ticket_tags::Column::TagId.is_in(tag_ids.iter().copied()))
+        .exec(&txn)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Ok(ticket);
+    }
+    log_event(&txn, actor, id, "untagged", json!({ "removed": tag_ids })).await?;
+    let saved = save(&txn, ticket.into()).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+async fn current_tags(txn: &DatabaseTransaction, actor: &Principal, id: i64) -> Result<Vec<Uuid>> {
+    Ok(actor
+        .find::<ticket_tags::Entity>()
+        .filter(ticket_tags::Column::TicketId.eq(id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|t| t.tag_id)
+        .collect())
+}
+
+/// Makes a ticket's tags exactly `tag_ids`; each must be a tag of the caller's site.
+async fn set_tags(txn: &DatabaseTransaction, actor: &Principal, id: i64, tag_ids: &[Uuid]) -> Result<()> {
+    let mut wanted: Vec<Uuid> = tag_ids.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    if !wanted.is_empty() {
+        let known = actor
+            .find::<tags::Entity>()
+            .filter(tags::Column::Id.is_in(wanted.iter().copied()))
+            .count(txn)
+            .await?;
+        if known != wanted.len() as u64 {
+            return Err(Error::bad_input("tagIds", "tagIds names a tag that does not exist in this site"));
+        }
+    }
+    ticket_tags::Entity::delete_many()
+        .filter(ticket_tags::Column::SiteId.eq(actor.site_id))
+        .filter(ticket_tags::Column::TicketId.eq(id))
+        .exec(txn)
+        .await?;
+    if !wanted.is_empty() {
+        ticket_tags::Entity::insert_many(wanted.into_iter().map(|tag_id| ticket_tags::ActiveModel {
+            site_id: Set(actor.site_id),
+            ticket_id: Set(id),
+            tag_id: Set(tag_id),
+        }))
+        .exec(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Reading a ticket reads the caller's mentions on it.
+async fn mark_mentions_read(txn: &DatabaseTransaction, actor: &Principal, id: i64) -> Result<()> {
+    note_mentions::Entity::update_many()
+        .col_expr(note_mentions::Column::IsReadByAgent, Expr::value(true))
+        .filter(note_mentions::Column::SiteId.eq(actor.site_id))
+        .filter(note_mentions::Column::TicketId.eq(id))
+        .filter(note_mentions::Column::AgentId.eq(actor.agent_id))
+        .exec(txn)
+        .await?;
     Ok(())
 }

@@ -126,3 +126,12 @@ pub enum AgentRole {
     #[sea_orm(string_value = "agent")]
     Agent,
 }
+
+impl From<AssigneeType> for ParticipantType {
+    fn from(a: AssigneeType) -> Self {
+        match a {
+            AssigneeType::Agent => ParticipantType::Agent,
+            AssigneeType::Chatbot => ParticipantType::Chatbot,
+        }
+    }
+}

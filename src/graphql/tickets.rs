@@ -1,11 +1,16 @@
 //! Tickets: the `Ticket` type, its queries and mutations.
 
-use async_graphql::{Context, InputObject, Object};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use super::enums::{AssigneeType, ParticipantType, Priority, ReplyingAgent, TicketStatus};
 use super::{DateTime, GqlResult, session};
+use crate::domain::listing::{self, Cursor, Page, Sort, SortField};
 use crate::domain::tickets as domain;
+use crate::domain::{merge, unread};
 use crate::entity::tickets;
 
 /// A helpdesk ticket: one conversation with a contact or visitor, worked by agents.
@@ -193,11 +198,162 @@ impl Ticket {
 }
 
 /// The ticket loaders (by id).
-pub fn attach_loaders(
-    request: async_graphql::Request,
-    _scope: &super::loaders::Scope,
-) -> async_graphql::Request {
+pub fn attach_loaders(request: async_graphql::Request, _scope: &super::loaders::Scope) -> async_graphql::Request {
     request
+}
+
+/// Which tickets to list. Every field narrows the list; recycled and merged tickets are left
+/// out unless asked for.
+#[derive(InputObject, Default)]
+pub struct TicketFilter {
+    /// Only tickets carrying this tag.
+    pub tag_id: Option<Uuid>,
+    /// Only tickets updated at or after this time.
+    pub updated_since: Option<DateTime>,
+    /// Only tickets last replied at or after this time.
+    pub last_replied_since: Option<DateTime>,
+    /// Words to find in the subject or the messages.
+    pub keywords: Option<String>,
+    /// Only tickets the view matches.
+    pub view_id: Option<Uuid>,
+    /// Only tickets of this contact or visitor.
+    pub contact_or_visitor_id: Option<Uuid>,
+    /// Only tickets whose contact is of this kind.
+    pub contact_or_visitor_type: Option<ParticipantType>,
+    /// Only tickets in one of these statuses.
+    pub status: Option<Vec<TicketStatus>>,
+    /// Only tickets of one of these priorities.
+    pub priority: Option<Vec<Priority>>,
+    /// Only tickets assigned to this agent or chatbot.
+    pub assignee_id: Option<Uuid>,
+    /// Only tickets assigned to this department.
+    pub department_assignee_id: Option<Uuid>,
+    /// Only tickets whose first message came through this channel.
+    pub channel_id: Option<String>,
+    /// `true`: only the recycle bin. `false` or omitted: only tickets outside it.
+    pub in_recycle_bin: Option<bool>,
+    /// Also list tickets merged into another one.
+    #[graphql(default)]
+    pub include_merged: bool,
+}
+
+impl From<TicketFilter> for listing::TicketFilter {
+    fn from(f: TicketFilter) -> Self {
+        listing::TicketFilter {
+            tag_id: f.tag_id,
+            updated_since: f.updated_since.map(|t| t.0),
+            last_replied_since: f.last_replied_since.map(|t| t.0),
+            keywords: f.keywords,
+            view_id: f.view_id,
+            contact_or_visitor_id: f.contact_or_visitor_id,
+            contact_or_visitor_type: f.contact_or_visitor_type.map(Into::into),
+            statuses: f.status.unwrap_or_default().into_iter().map(Into::into).collect(),
+            priorities: f.priority.unwrap_or_default().into_iter().map(Into::into).collect(),
+            assignee_id: f.assignee_id,
+            department_assignee_id: f.department_assignee_id,
+            channel_id: f.channel_id,
+            in_recycle_bin: f.in_recycle_bin,
+            include_merged: f.include_merged,
+        }
+    }
+}
+
+/// What tickets can be ordered by; the id breaks ties.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum TicketOrderField {
+    #[default]
+    LastUpdatedTime,
+    CreatedTime,
+    Id,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum OrderDirection {
+    Asc,
+    #[default]
+    Desc,
+}
+
+/// The order of a ticket list; by default the most recently updated first.
+#[derive(InputObject, Default)]
+pub struct TicketOrder {
+    #[graphql(default)]
+    pub field: TicketOrderField,
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+impl From<TicketOrder> for Sort {
+    fn from(o: TicketOrder) -> Self {
+        let field = match o.field {
+            TicketOrderField::LastUpdatedTime => SortField::LastUpdatedTime,
+            TicketOrderField::CreatedTime => SortField::CreatedTime,
+            TicketOrderField::Id => SortField::Id,
+        };
+        Sort { field, descending: o.direction == OrderDirection::Desc }
+    }
+}
+
+/// Fields of a ticket list beyond its page.
+pub struct TicketConnectionFields {
+    filter: listing::TicketFilter,
+}
+
+#[Object]
+impl TicketConnectionFields {
+    /// How many tickets match the filter, on all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<u64> {
+        let (db, actor) = session(ctx)?;
+        Ok(listing::count(db, actor, &self.filter).await?)
+    }
+}
+
+pub type TicketConnection = Connection<String, Ticket, TicketConnectionFields>;
+
+/// Unread tickets of one view.
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "camelCase")]
+pub struct ViewUnreadCount {
+    /// Id of the view.
+    pub view_id: Uuid,
+    /// Ids of the view's unread tickets.
+    pub unread_ticket_ids: Vec<i64>,
+    /// Unread count for the view.
+    pub unread_count: usize,
+    /// Ids of the view's tickets where the caller has an unread mention.
+    #[graphql(name = "mentionedUnReadTicketIds")]
+    pub mentioned_unread_ticket_ids: Vec<i64>,
+    /// Count of the view's tickets where the caller has an unread mention.
+    #[graphql(name = "mentionedUnReadCount")]
+    pub mentioned_unread_count: usize,
+}
+
+/// Unread tickets, over all tickets and per view.
+#[derive(SimpleObject)]
+pub struct UnreadCount {
+    /// All unread tickets of the site (outside the recycle bin, not merged).
+    pub all_count: u64,
+    /// Unread counts for each view asked for.
+    pub unread_counts: Vec<ViewUnreadCount>,
+}
+
+impl From<unread::UnreadCounts> for UnreadCount {
+    fn from(c: unread::UnreadCounts) -> Self {
+        UnreadCount {
+            all_count: c.all_count,
+            unread_counts: c
+                .views
+                .into_iter()
+                .map(|v| ViewUnreadCount {
+                    view_id: v.view_id,
+                    unread_count: v.unread_ticket_ids.len(),
+                    unread_ticket_ids: v.unread_ticket_ids,
+                    mentioned_unread_count: v.mentioned_unread_ticket_ids.len(),
+                    mentioned_unread_ticket_ids: v.mentioned_unread_ticket_ids,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -210,6 +366,91 @@ impl TicketQuery {
         let (db, actor) = session(ctx)?;
         Ok(Ticket(domain::get(db, actor, id).await?))
     }
+
+    /// The caller's tickets, a page at a time. Cursors are positions in the order, so pages
+    /// stay stable while tickets are added. Page with `first`/`after` forwards or
+    /// `last`/`before` backwards (not both); a page holds 20 tickets unless asked, at most 100.
+    async fn tickets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TicketFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<TicketOrder>,
+    ) -> GqlResult<TicketConnection> {
+        let (db, actor) = session(ctx)?;
+        let sort: Sort = order_by.unwrap_or_default().into();
+        let page = page_args(first, after, last, before)?;
+        let filter: listing::TicketFilter = filter.unwrap_or_default().into();
+        let found = listing::list(db, actor, &filter, sort, page).await?;
+        let mut connection =
+            Connection::with_additional_fields(found.has_previous, found.has_next, TicketConnectionFields { filter });
+        connection.edges.extend(
+            found.tickets.into_iter().map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Ticket(t))),
+        );
+        Ok(connection)
+    }
+
+    /// Unread tickets: over all of the caller's tickets and for each view in `viewIds`.
+    async fn unread_count(&self, ctx: &Context<'_>, view_ids: Option<Vec<Uuid>>) -> GqlResult<UnreadCount> {
+        let (db, actor) = session(ctx)?;
+        Ok(unread::unread_counts(db, actor, &view_ids.unwrap_or_default()).await?.into())
+    }
+}
+
+/// Relay paging arguments to a page: forwards or backwards, never both.
+fn page_args(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> GqlResult<Page> {
+    let count = |name: &str, n: i32| -> Result<u64, crate::Error> {
+        u64::try_from(n).map_err(|_| crate::Error::bad_input(name, format!("{name} must not be negative")))
+    };
+    let decode = |name: &str, c: Option<String>| c.map(|c| decode_cursor(name, &c)).transpose();
+    Ok(match (first, last) {
+        (Some(_), Some(_)) => {
+            return Err(crate::Error::bad_input("last", "pass either first or last, not both").into());
+        }
+        (_, Some(n)) => {
+            if after.is_some() {
+                return Err(crate::Error::bad_input("after", "after pages forwards; use it with first").into());
+            }
+            Page::Last { n: count("last", n)?, before: decode("before", before)? }
+        }
+        (n, None) => {
+            if before.is_some() {
+                return Err(crate::Error::bad_input("before", "before pages backwards; use it with last").into());
+            }
+            let n = n.map(|n| count("first", n)).transpose()?.unwrap_or(listing::DEFAULT_PAGE);
+            Page::First { n, after: decode("after", after)? }
+        }
+    })
+}
+
+fn encode_cursor(c: Cursor) -> String {
+    let tag = match c.field {
+        SortField::LastUpdatedTime => 'u',
+        SortField::CreatedTime => 'c',
+        SortField::Id => 'i',
+    };
+    URL_SAFE_NO_PAD.encode(format!("{tag}:{}:{}", c.key, c.id))
+}
+
+fn decode_cursor(name: &str, s: &str) -> Result<Cursor, crate::Error> {
+    let bad = || crate::Error::bad_input(name, format!("`{s}` is not a cursor of this list"));
+    let raw = URL_SAFE_NO_PAD.decode(s).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    let mut parts = raw.split(':');
+    let field = match parts.next() {
+        Some("u") => SortField::LastUpdatedTime,
+        Some("c") => SortField::CreatedTime,
+        Some("i") => SortField::Id,
+        _ => return Err(bad()),
+    };
+    let key = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
+    let id = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(Cursor { field, key, id })
 }
 
 /// A new ticket.
@@ -241,9 +482,14 @@ pub struct CreateTicketInput {
     pub status: Option<TicketStatus>,
     /// Priority of the ticket; `NORMAL` when omitted.
     pub priority: Option<Priority>,
+    /// Language of the contact or visitor.
     pub contact_language: Option<String>,
+    /// Language of the agent side.
     pub agent_language: Option<String>,
+    /// Whether messages are translated automatically.
     pub auto_translation_status: Option<bool>,
+    /// Tags of the ticket.
+    pub tag_ids: Option<Vec<Uuid>>,
 }
 
 impl From<CreateTicketInput> for domain::NewTicket {
@@ -265,6 +511,63 @@ impl From<CreateTicketInput> for domain::NewTicket {
             contact_language: i.contact_language,
             agent_language: i.agent_language,
             auto_translation_status: i.auto_translation_status,
+            tag_ids: i.tag_ids.unwrap_or_default(),
+        }
+    }
+}
+
+/// A change to a ticket: only the fields given change. `null` clears the clearable ones
+/// (assignee, department, original conversation, channel account).
+#[derive(InputObject, Default)]
+pub struct UpdateTicketInput {
+    pub subject: Option<String>,
+    pub original_conversation_id: MaybeUndefined<String>,
+    pub assignee_id: MaybeUndefined<Uuid>,
+    pub assignee_type: Option<AssigneeType>,
+    pub department_assignee_id: MaybeUndefined<Uuid>,
+    pub channel_id: Option<String>,
+    pub channel_account_id: MaybeUndefined<Uuid>,
+    pub contact_or_visitor_id: Option<Uuid>,
+    pub contact_or_visitor_type: Option<ParticipantType>,
+    pub created_by_id: Option<Uuid>,
+    pub created_by_type: Option<ParticipantType>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub is_read_by_agent: Option<bool>,
+    pub is_in_recycle_bin: Option<bool>,
+    pub contact_language: Option<String>,
+    pub agent_language: Option<String>,
+    pub auto_translation_status: Option<bool>,
+    /// Replaces the ticket's tags.
+    pub tag_ids: Option<Vec<Uuid>>,
+    /// The ticket's `lastUpdatedTime` as the caller last read it: if the ticket changed
+    /// since, nothing changes and the answer is a CONFLICT.
+    pub expected_last_updated_time: Option<DateTime>,
+}
+
+impl From<UpdateTicketInput> for domain::TicketChanges {
+    fn from(i: UpdateTicketInput) -> Self {
+        domain::TicketChanges {
+            subject: i.subject,
+            original_conversation_id: i.original_conversation_id.into(),
+            assignee_id: i.assignee_id.into(),
+            assignee_type: i.assignee_type.map(Into::into),
+            department_assignee_id: i.department_assignee_id.into(),
+            channel_id: i.channel_id,
+            channel_account_id: i.channel_account_id.into(),
+            contact_or_visitor_id: i.contact_or_visitor_id,
+            contact_or_visitor_type: i.contact_or_visitor_type.map(Into::into),
+            created_by_id: i.created_by_id,
+            created_by_type: i.created_by_type.map(Into::into),
+            status: i.status.map(Into::into),
+            priority: i.priority.map(Into::into),
+            is_read_by_agent: i.is_read_by_agent,
+            is_in_recycle_bin: i.is_in_recycle_bin,
+            contact_language: i.contact_language,
+            agent_language: i.agent_language,
+            auto_translation_status: i.auto_translation_status,
+            tag_ids: i.tag_ids,
+            expected_last_updated_time: i.expected_last_updated_time.map(|t| t.0),
         }
     }
 }
@@ -275,12 +578,63 @@ pub struct TicketMutation;
 #[Object]
 impl TicketMutation {
     /// Opens a ticket in the caller's site.
-    async fn create_ticket(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateTicketInput,
-    ) -> GqlResult<Ticket> {
+    async fn create_ticket(&self, ctx: &Context<'_>, input: CreateTicketInput) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
         Ok(Ticket(domain::create(db, actor, input.into()).await?))
+    }
+
+    /// Changes a ticket; only the fields given change.
+    async fn update_ticket(&self, ctx: &Context<'_>, id: i64, input: UpdateTicketInput) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::update(db, actor, id, input.into()).await?))
+    }
+
+    /// Removes a ticket and everything that hangs off it; returns it as it was.
+    async fn delete_ticket(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::delete(db, actor, id).await?))
+    }
+
+    /// Moves a ticket to the recycle bin: it leaves the default lists and unread counts.
+    async fn recycle_ticket(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::set_recycled(db, actor, id, true).await?))
+    }
+
+    /// Brings a ticket back from the recycle bin.
+    async fn restore_ticket(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::set_recycled(db, actor, id, false).await?))
+    }
+
+    /// Merges the source ticket into the target: its messages, notes, mentions and tags move
+    /// to the target, and the source is resolved, pointing at the target. Returns the target.
+    async fn merge_ticket(&self, ctx: &Context<'_>, target_id: i64, source_id: i64) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(merge::merge(db, actor, target_id, source_id).await?))
+    }
+
+    /// Marks a ticket read by agents; the caller's mentions on it are read too.
+    async fn mark_ticket_read(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::set_read(db, actor, id, true).await?))
+    }
+
+    /// Marks a ticket unread by agents.
+    async fn mark_ticket_unread(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::set_read(db, actor, id, false).await?))
+    }
+
+    /// Adds tags to a ticket; tags it already has stay.
+    async fn add_ticket_tags(&self, ctx: &Context<'_>, id: i64, tag_ids: Vec<Uuid>) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::add_tags(db, actor, id, &tag_ids).await?))
+    }
+
+    /// Removes tags from a ticket; tags it does not have are ignored.
+    async fn remove_ticket_tags(&self, ctx: &Context<'_>, id: i64, tag_ids: Vec<Uuid>) -> GqlResult<Ticket> {
+        let (db, actor) = session(ctx)?;
+        Ok(Ticket(domain::remove_tags(db, actor, id, &tag_ids).await?))
     }
 }

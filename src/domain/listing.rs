@@ -1,0 +1,253 @@
+//! Listing tickets: one filter shape for every caller (GraphQL `tickets`, the REST list, views,
+//! unread counts), turned into SQL, and keyset pages that stay stable while tickets are added.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use super::Principal;
+use crate::entity::*;
+use crate::{Error, Result};
+
+/// Most tickets one page may hold.
+pub const MAX_PAGE: u64 = 100;
+pub const DEFAULT_PAGE: u64 = 20;
+
+/// Which tickets to list. Empty means no restriction on that field. Recycled tickets and
+/// tickets merged into another are left out unless asked for.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub tag_id: Option<Uuid>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub last_replied_since: Option<DateTime<Utc>>,
+    pub keywords: Option<String>,
+    pub view_id: Option<Uuid>,
+    pub contact_or_visitor_id: Option<Uuid>,
+    pub contact_or_visitor_type: Option<ParticipantType>,
+    pub statuses: Vec<TicketStatus>,
+    pub priorities: Vec<Priority>,
+    pub assignee_id: Option<Uuid>,
+    pub department_assignee_id: Option<Uuid>,
+    pub channel_id: Option<String>,
+    /// `Some(true)`: only the recycle bin; `Some(false)` or `None`: only tickets outside it.
+    pub in_recycle_bin: Option<bool>,
+    /// Include tickets merged into another one.
+    pub include_merged: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortField {
+    #[default]
+    LastUpdatedTime,
+    CreatedTime,
+    Id,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    /// The inbox order: most recently changed first.
+    fn default() -> Self {
+        Sort { field: SortField::LastUpdatedTime, descending: true }
+    }
+}
+
+/// A position in a listing: the sort key of a ticket and its id, which breaks ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub field: SortField,
+    /// Milliseconds since the epoch for time fields; the id again for `Id`.
+    pub key: i64,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn of(ticket: &tickets::Model, field: SortField) -> Cursor {
+        let key = match field {
+            SortField::LastUpdatedTime => ticket.last_updated_time.timestamp_millis(),
+            SortField::CreatedTime => ticket.created_time.timestamp_millis(),
+            SortField::Id => ticket.id,
+        };
+        Cursor { field, key, id: ticket.id }
+    }
+}
+
+/// Which page: the first `n` after a cursor, or the last `n` before one.
+#[derive(Debug, Clone, Copy)]
+pub enum Page {
+    First { n: u64, after: Option<Cursor> },
+    Last { n: u64, before: Option<Cursor> },
+}
+
+#[derive(Debug)]
+pub struct TicketPage {
+    pub tickets: Vec<tickets::Model>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+/// One page of the caller's tickets, in `sort` order.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    filter: &TicketFilter,
+    sort: Sort,
+    page: Page,
+) -> Result<TicketPage> {
+    let (n, cursor, forward) = match page {
+        Page::First { n, after } => (n, after, true),
+        Page::Last { n, before } => (n, before, false),
+    };
+    if n > MAX_PAGE {
+        let arg = if forward { "first" } else { "last" };
+        return Err(Error::bad_input(arg, format!("{arg} must be at most {MAX_PAGE}")));
+    }
+    if let Some(c) = cursor
+        && c.field != sort.field
+    {
+        return Err(Error::bad_input(
+            if forward { "after" } else { "before" },
+            "the cursor belongs to another ordering",
+        ));
+    }
+    // Walking backwards is walking forwards in the opposite order, then flipping the page.
+    let descending = sort.descending == forward;
+    let mut query = filtered(db, actor, filter).await?;
+    if let Some(c) = cursor {
+        query = query.filter(past_cursor(sort.field, c, descending));
+    }
+    let order = if descending { Order::Desc } else { Order::Asc };
+    let mut rows = query
+        .order_by(sort_column(sort.field), order.clone())
+        .order_by(tickets::Column::Id, order)
+        .limit(n + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > n;
+    rows.truncate(n as usize);
+    if !forward {
+        rows.reverse();
+    }
+    let (has_previous, has_next) =
+        if forward { (cursor.is_some(), more) } else { (more, cursor.is_some()) };
+    Ok(TicketPage { tickets: rows, has_previous, has_next })
+}
+
+/// How many of the caller's tickets match.
+pub async fn count(db: &DatabaseConnection, actor: &Principal, filter: &TicketFilter) -> Result<u64> {
+    Ok(filtered(db, actor, filter).await?.count(db).await?)
+}
+
+/// The caller's tickets that pass `filter`.
+pub async fn filtered(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    filter: &TicketFilter,
+) -> Result<Select<tickets::Entity>> {
+    let mut cond = Condition::all()
+        .add(tickets::Column::IsInRecycleBin.eq(filter.in_recycle_bin.unwrap_or(false)));
+    if !filter.include_merged {
+        cond = cond.add(tickets::Column::MergedToTargetId.is_null());
+    }
+    if let Some(tag) = filter.tag_id {
+        cond = cond.add(has_tag_in(actor, vec![tag]));
+    }
+    if let Some(t) = filter.updated_since {
+        cond = cond.add(tickets::Column::LastUpdatedTime.gte(t));
+    }
+    if let Some(t) = filter.last_replied_since {
+        cond = cond.add(tickets::Column::LastRepliedTime.gte(t));
+    }
+    if let Some(words) = filter.keywords.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        cond = cond.add(keywords_match(actor, words));
+    }
+    if let Some(id) = filter.contact_or_visitor_id {
+        cond = cond.add(tickets::Column::ContactOrVisitorId.eq(id));
+    }
+    if let Some(kind) = filter.contact_or_visitor_type {
+        cond = cond.add(tickets::Column::ContactOrVisitorType.eq(kind));
+    }
+    if !filter.statuses.is_empty() {
+        cond = cond.add(tickets::Column::Status.is_in(filter.statuses.iter().copied()));
+    }
+    if !filter.priorities.is_empty() {
+        cond = cond.add(tickets::Column::Priority.is_in(filter.priorities.iter().copied()));
+    }
+    if let Some(id) = filter.assignee_id {
+        cond = cond.add(tickets::Column::AssigneeId.eq(id));
+    }
+    if let Some(id) = filter.department_assignee_id {
+        cond = cond.add(tickets::Column::DepartmentAssigneeId.eq(id));
+    }
+    if let Some(channel) = &filter.channel_id {
+        cond = cond.add(tickets::Column::ChannelId.eq(channel.as_str()));
+    }
+    if let Some(view_id) = filter.view_id {
+        let view = super::views::visible_view(db, actor, view_id, "viewId").await?;
+        cond = cond.add(super::views::condition(actor, &view)?);
+    }
+    Ok(actor.find::<tickets::Entity>().filter(cond))
+}
+
+fn sort_column(field: SortField) -> tickets::Column {
+    match field {
+        SortField::LastUpdatedTime => tickets::Column::LastUpdatedTime,
+        SortField::CreatedTime => tickets::Column::CreatedTime,
+        SortField::Id => tickets::Column::Id,
+    }
+}
+
+/// `(key, id)` strictly beyond the cursor in the walking direction, as one row comparison so
+/// the `(site_id, key, id)` index serves it.
+fn past_cursor(field: SortField, c: Cursor, descending: bool) -> SimpleExpr {
+    let key_value: sea_orm::Value = match field {
+        SortField::Id => c.key.into(),
+        _ => DateTime::<Utc>::from_timestamp_millis(c.key).unwrap_or_default().into(),
+    };
+    let lhs = Expr::tuple([Expr::col((tickets::Entity, sort_column(field))), Expr::col((tickets::Entity, tickets::Column::Id))]);
+    let rhs = Expr::tuple([Expr::value(key_value), Expr::value(c.id)]);
+    if descending { lhs.lt(rhs) } else { lhs.gt(rhs) }
+}
+
+/// Tickets carrying at least one of `tags`.
+pub(crate) fn has_tag_in(actor: &Principal, tags: Vec<Uuid>) -> SimpleExpr {
+    Expr::col((tickets::Entity, tickets::Column::Id)).in_subquery(
+        Query::select()
+            .column(ticket_tags::Column::TicketId)
+            .from(ticket_tags::Entity)
+            .and_where(ticket_tags::Column::SiteId.eq(actor.site_id))
+            .and_where(ticket_tags::Column::TagId.is_in(tags))
+            .to_owned(),
+    )
+}
+
+/// Case-insensitive substring match on the subject or any message body.
+fn keywords_match(actor: &Principal, words: &str) -> Condition {
+    let pattern = format!("%{}%", escape_like(&words.to_lowercase()));
+    let subject = Expr::expr(Func::lower(Expr::col((tickets::Entity, tickets::Column::Subject))))
+        .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
+    let in_messages = Expr::col((tickets::Entity, tickets::Column::Id)).in_subquery(
+        Query::select()
+            .column(messages::Column::TicketId)
+            .from(messages::Entity)
+            .and_where(messages::Column::SiteId.eq(actor.site_id))
+            .and_where(
+                Expr::expr(Func::lower(Expr::col((messages::Entity, messages::Column::Body))))
+                    .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+            )
+            .to_owned(),
+    );
+    Condition::any().add(subject).add(in_messages)
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -1,0 +1,66 @@
+//! Unread counts: for the whole site and per view, the unread tickets an agent should look at,
+//! and separately those where the agent has an unread mention. Counted in SQL.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::listing::{TicketFilter, filtered};
+use super::{Principal, views};
+use crate::entity::*;
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewUnread {
+    pub view_id: Uuid,
+    pub unread_ticket_ids: Vec<i64>,
+    pub mentioned_unread_ticket_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadCounts {
+    pub all_count: u64,
+    pub views: Vec<ViewUnread>,
+}
+
+/// Counts over the tickets an agent works: outside the recycle bin and not merged away.
+pub async fn unread_counts(db: &DatabaseConnection, actor: &Principal, view_ids: &[Uuid]) -> Result<UnreadCounts> {
+    let base = TicketFilter::default();
+    let all_count = ids(filtered(db, actor, &base).await?.filter(tickets::Column::IsReadByAgent.eq(false)), db)
+        .await?
+        .len() as u64;
+    let mut views_out = Vec::with_capacity(view_ids.len());
+    for &view_id in view_ids {
+        let view = views::visible_view(db, actor, view_id, "viewIds").await?;
+        let in_view = filtered(db, actor, &base).await?.filter(views::condition(actor, &view)?);
+        let unread = ids(in_view.clone().filter(tickets::Column::IsReadByAgent.eq(false)), db).await?;
+        let mentioned = ids(in_view.filter(mentioned_unread(actor)), db).await?;
+        views_out.push(ViewUnread { view_id, unread_ticket_ids: unread, mentioned_unread_ticket_ids: mentioned });
+    }
+    Ok(UnreadCounts { all_count, views: views_out })
+}
+
+/// Tickets where the caller has a mention not yet read.
+fn mentioned_unread(actor: &Principal) -> sea_orm::sea_query::SimpleExpr {
+    Expr::col((tickets::Entity, tickets::Column::Id)).in_subquery(
+        Query::select()
+            .column(note_mentions::Column::TicketId)
+            .from(note_mentions::Entity)
+            .and_where(note_mentions::Column::SiteId.eq(actor.site_id))
+            .and_where(note_mentions::Column::AgentId.eq(actor.agent_id))
+            .and_where(note_mentions::Column::IsReadByAgent.eq(false))
+            .to_owned(),
+    )
+}
+
+async fn ids(query: sea_orm::Select<tickets::Entity>, db: &DatabaseConnection) -> Result<Vec<i64>> {
+    Ok(query
+        .select_only()
+        .column(tickets::Column::Id)
+        .order_by_desc(tickets::Column::LastUpdatedTime)
+        .order_by_desc(tickets::Column::Id)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
+
