@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, DatabaseConnection, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -56,7 +56,10 @@ pub struct Sort {
 impl Default for Sort {
     /// The inbox order: most recently changed first.
     fn default() -> Self {
-        Sort { field: SortField::LastUpdatedTime, descending: true }
+        Sort {
+            field: SortField::LastUpdatedTime,
+            descending: true,
+        }
     }
 }
 
@@ -76,7 +79,11 @@ impl Cursor {
             SortField::CreatedTime => ticket.created_time.timestamp_millis(),
             SortField::Id => ticket.id,
         };
-        Cursor { field, key, id: ticket.id }
+        Cursor {
+            field,
+            key,
+            id: ticket.id,
+        }
     }
 }
 
@@ -108,7 +115,10 @@ pub async fn list(
     };
     if n > MAX_PAGE {
         let arg = if forward { "first" } else { "last" };
-        return Err(Error::bad_input(arg, format!("{arg} must be at most {MAX_PAGE}")));
+        return Err(Error::bad_input(
+            arg,
+            format!("{arg} must be at most {MAX_PAGE}"),
+        ));
     }
     if let Some(c) = cursor
         && c.field != sort.field
@@ -136,13 +146,24 @@ pub async fn list(
     if !forward {
         rows.reverse();
     }
-    let (has_previous, has_next) =
-        if forward { (cursor.is_some(), more) } else { (more, cursor.is_some()) };
-    Ok(TicketPage { tickets: rows, has_previous, has_next })
+    let (has_previous, has_next) = if forward {
+        (cursor.is_some(), more)
+    } else {
+        (more, cursor.is_some())
+    };
+    Ok(TicketPage {
+        tickets: rows,
+        has_previous,
+        has_next,
+    })
 }
 
 /// How many of the caller's tickets match.
-pub async fn count(db: &DatabaseConnection, actor: &Principal, filter: &TicketFilter) -> Result<u64> {
+pub async fn count(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    filter: &TicketFilter,
+) -> Result<u64> {
     Ok(filtered(db, actor, filter).await?.count(db).await?)
 }
 
@@ -166,7 +187,12 @@ pub async fn filtered(
     if let Some(t) = filter.last_replied_since {
         cond = cond.add(tickets::Column::LastRepliedTime.gte(t));
     }
-    if let Some(words) = filter.keywords.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+    if let Some(words) = filter
+        .keywords
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
         cond = cond.add(keywords_match(actor, words));
     }
     if let Some(id) = filter.contact_or_visitor_id {
@@ -210,9 +236,14 @@ fn sort_column(field: SortField) -> tickets::Column {
 fn past_cursor(field: SortField, c: Cursor, descending: bool) -> SimpleExpr {
     let key_value: sea_orm::Value = match field {
         SortField::Id => c.key.into(),
-        _ => DateTime::<Utc>::from_timestamp_millis(c.key).unwrap_or_default().into(),
+        _ => DateTime::<Utc>::from_timestamp_millis(c.key)
+            .unwrap_or_default()
+            .into(),
     };
-    let lhs = Expr::tuple([Expr::col((tickets::Entity, sort_column(field))), Expr::col((tickets::Entity, tickets::Column::Id))]);
+    let lhs = Expr::tuple([
+        Expr::col((tickets::Entity, sort_column(field))),
+        Expr::col((tickets::Entity, tickets::Column::Id)),
+    ]);
     let rhs = Expr::tuple([Expr::value(key_value), Expr::value(c.id)]);
     if descending { lhs.lt(rhs) } else { lhs.gt(rhs) }
 }
@@ -232,16 +263,22 @@ pub(crate) fn has_tag_in(actor: &Principal, tags: Vec<Uuid>) -> SimpleExpr {
 /// Case-insensitive substring match on the subject or any message body.
 fn keywords_match(actor: &Principal, words: &str) -> Condition {
     let pattern = format!("%{}%", escape_like(&words.to_lowercase()));
-    let subject = Expr::expr(Func::lower(Expr::col((tickets::Entity, tickets::Column::Subject))))
-        .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
+    let subject = Expr::expr(Func::lower(Expr::col((
+        tickets::Entity,
+        tickets::Column::Subject,
+    ))))
+    .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
     let in_messages = Expr::col((tickets::Entity, tickets::Column::Id)).in_subquery(
         Query::select()
             .column(messages::Column::TicketId)
             .from(messages::Entity)
             .and_where(messages::Column::SiteId.eq(actor.site_id))
             .and_where(
-                Expr::expr(Func::lower(Expr::col((messages::Entity, messages::Column::Body))))
-                    .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                Expr::expr(Func::lower(Expr::col((
+                    messages::Entity,
+                    messages::Column::Body,
+                ))))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
             )
             .to_owned(),
     );
@@ -249,5 +286,7 @@ fn keywords_match(actor: &Principal, words: &str) -> Condition {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -15,22 +15,44 @@ use crate::entity::*;
 use crate::{Error, Result};
 
 /// Merges `source_id` into `target_id`; returns the target as it is afterwards.
-pub async fn merge(db: &DatabaseConnection, actor: &Principal, target_id: i64, source_id: i64) -> Result<tickets::Model> {
+pub async fn merge(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    target_id: i64,
+    source_id: i64,
+) -> Result<tickets::Model> {
     if target_id == source_id {
-        return Err(Error::bad_input("sourceId", "a ticket cannot be merged into itself"));
+        return Err(Error::bad_input(
+            "sourceId",
+            "a ticket cannot be merged into itself",
+        ));
     }
     let txn = crate::db::begin_write(db).await?;
     // Lock in id order, so two merges of the same pair cannot deadlock.
-    let (first, second) = (Ord::min(target_id, source_id), Ord::max(target_id, source_id));
-    let a = lock(&txn, actor, first).await.map_err(|e| name(e, first == source_id))?;
-    let b = lock(&txn, actor, second).await.map_err(|e| name(e, second == source_id))?;
+    let (first, second) = (
+        Ord::min(target_id, source_id),
+        Ord::max(target_id, source_id),
+    );
+    let a = lock(&txn, actor, first)
+        .await
+        .map_err(|e| name(e, first == source_id))?;
+    let b = lock(&txn, actor, second)
+        .await
+        .map_err(|e| name(e, second == source_id))?;
     let (target, source) = if a.id == target_id { (a, b) } else { (b, a) };
     for (ticket, role) in [(&target, "target"), (&source, "source")] {
         if ticket.merged_to_target_id.is_some() {
-            return Err(Error::Conflict(format!("the {role} ticket {} is already merged into ticket {}", ticket.id, ticket.merged_to_target_id.unwrap_or_default())));
+            return Err(Error::Conflict(format!(
+                "the {role} ticket {} is already merged into ticket {}",
+                ticket.id,
+                ticket.merged_to_target_id.unwrap_or_default()
+            )));
         }
         if ticket.is_in_recycle_bin {
-            return Err(Error::Conflict(format!("the {role} ticket {} is in the recycle bin", ticket.id)));
+            return Err(Error::Conflict(format!(
+                "the {role} ticket {} is in the recycle bin",
+                ticket.id
+            )));
         }
     }
 
@@ -48,8 +70,22 @@ pub async fn merge(db: &DatabaseConnection, actor: &Principal, target_id: i64, s
     s.last_updated_time = Set(at);
     s.update(&txn).await?;
 
-    log_event(&txn, actor, target.id, "merged", json!({ "sourceId": source.id })).await?;
-    log_event(&txn, actor, source.id, "mergedInto", json!({ "targetId": target.id })).await?;
+    log_event(
+        &txn,
+        actor,
+        target.id,
+        "merged",
+        json!({ "sourceId": source.id }),
+    )
+    .await?;
+    log_event(
+        &txn,
+        actor,
+        source.id,
+        "mergedInto",
+        json!({ "targetId": target.id }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(target)
 }
@@ -63,7 +99,12 @@ fn name(e: Error, is_source: bool) -> Error {
     }
 }
 
-async fn move_children(txn: &DatabaseTransaction, actor: &Principal, from: i64, to: i64) -> Result<()> {
+async fn move_children(
+    txn: &DatabaseTransaction,
+    actor: &Principal,
+    from: i64,
+    to: i64,
+) -> Result<()> {
     messages::Entity::update_many()
         .col_expr(messages::Column::TicketId, Expr::value(to))
         .filter(messages::Column::SiteId.eq(actor.site_id))
@@ -108,7 +149,11 @@ async fn move_children(txn: &DatabaseTransaction, actor: &Principal, from: i64, 
 }
 
 /// Recomputes what a ticket derives from its messages, after messages moved in.
-async fn recompute(txn: &DatabaseTransaction, actor: &Principal, ticket: tickets::Model) -> Result<tickets::Model> {
+async fn recompute(
+    txn: &DatabaseTransaction,
+    actor: &Principal,
+    ticket: tickets::Model,
+) -> Result<tickets::Model> {
     let all = actor
         .find::<messages::Entity>()
         .filter(messages::Column::TicketId.eq(ticket.id))

@@ -4,10 +4,10 @@
 
 pub mod listing;
 pub mod merge;
-pub mod unread;
 mod scope;
 pub mod sites;
 pub mod tickets;
+pub mod unread;
 pub mod views;
 
 pub use scope::{Principal, SiteScoped};

@@ -179,7 +179,14 @@ pub async fn create(
     .await?;
 
     set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
-    log_event(&txn, actor, ticket.id, "created", json!({ "status": status })).await?;
+    log_event(
+        &txn,
+        actor,
+        ticket.id,
+        "created",
+        json!({ "status": status }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(ticket)
 }
@@ -327,7 +334,11 @@ pub async fn update(
         edited.push("subject");
     }
     if let Some(v) = changes.original_conversation_id {
-        optional_text("originalConversationId", v.as_deref().unwrap_or(""), SHORT_TEXT_MAX)?;
+        optional_text(
+            "originalConversationId",
+            v.as_deref().unwrap_or(""),
+            SHORT_TEXT_MAX,
+        )?;
         t.original_conversation_id = Set(v);
         edited.push("originalConversationId");
     }
@@ -344,9 +355,15 @@ pub async fn update(
             .contact_or_visitor_type
             .or(ticket.contact_or_visitor_type)
             .unwrap_or(ParticipantType::Contact);
-        let who = changes.contact_or_visitor_id.or(ticket.contact_or_visitor_id).ok_or_else(|| {
-            Error::bad_input("contactOrVisitorId", "contactOrVisitorId is required with contactOrVisitorType")
-        })?;
+        let who = changes
+            .contact_or_visitor_id
+            .or(ticket.contact_or_visitor_id)
+            .ok_or_else(|| {
+                Error::bad_input(
+                    "contactOrVisitorId",
+                    "contactOrVisitorId is required with contactOrVisitorType",
+                )
+            })?;
         check_participant(&txn, actor, "contactOrVisitorId", kind, who).await?;
         t.contact_or_visitor_id = Set(Some(who));
         t.contact_or_visitor_type = Set(Some(kind));
@@ -354,7 +371,9 @@ pub async fn update(
     }
     if let Some(id) = changes.created_by_id {
         t.created_by_id = Set(Some(id));
-        t.created_by_type = Set(Some(changes.created_by_type.unwrap_or(ParticipantType::Agent)));
+        t.created_by_type = Set(Some(
+            changes.created_by_type.unwrap_or(ParticipantType::Agent),
+        ));
     } else if let Some(kind) = changes.created_by_type {
         t.created_by_type = Set(Some(kind));
     }
@@ -364,7 +383,12 @@ pub async fn update(
             Some(v) => v,
             None => ticket.assignee_id,
         };
-        let kind = who.map(|_| changes.assignee_type.or(ticket.assignee_type).unwrap_or(AssigneeType::Agent));
+        let kind = who.map(|_| {
+            changes
+                .assignee_type
+                .or(ticket.assignee_type)
+                .unwrap_or(AssigneeType::Agent)
+        });
         if let (Some(id), Some(kind)) = (who, kind) {
             check_participant(&txn, actor, "assigneeId", kind.into(), id).await?;
         }
@@ -376,8 +400,14 @@ pub async fn update(
     }
     if let Some(v) = changes.department_assignee_id {
         if let Some(id) = v {
-            check_exists::<departments::Entity>(&txn, actor, "departmentAssigneeId", departments::Column::Id, id)
-                .await?;
+            check_exists::<departments::Entity>(
+                &txn,
+                actor,
+                "departmentAssigneeId",
+                departments::Column::Id,
+                id,
+            )
+            .await?;
         }
         t.department_assignee_id = Set(v);
         edited.push("departmentAssigneeId");
@@ -412,13 +442,27 @@ pub async fn update(
         && status != ticket.status
     {
         apply_status(&mut t, &ticket, status, actor, now());
-        log_event(&txn, actor, id, "statusChanged", json!({ "from": ticket.status, "to": status })).await?;
+        log_event(
+            &txn,
+            actor,
+            id,
+            "statusChanged",
+            json!({ "from": ticket.status, "to": status }),
+        )
+        .await?;
     }
     if let Some(recycled) = changes.is_in_recycle_bin
         && recycled != ticket.is_in_recycle_bin
     {
         t.is_in_recycle_bin = Set(recycled);
-        log_event(&txn, actor, id, if recycled { "recycled" } else { "recovered" }, json!({})).await?;
+        log_event(
+            &txn,
+            actor,
+            id,
+            if recycled { "recycled" } else { "recovered" },
+            json!({}),
+        )
+        .await?;
     }
     if let Some(detail) = assigned {
         log_event(&txn, actor, id, "assigned", detail).await?;
@@ -458,7 +502,10 @@ pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Resu
     let ticket = lock(&txn, actor, id).await?;
     // Tickets merged into this one keep their history but no longer point at it.
     tickets::Entity::update_many()
-        .col_expr(tickets::Column::MergedToTargetId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            tickets::Column::MergedToTargetId,
+            Expr::value(Option::<i64>::None),
+        )
         .filter(tickets::Column::SiteId.eq(actor.site_id))
         .filter(tickets::Column::MergedToTargetId.eq(id))
         .exec(&txn)
@@ -473,17 +520,50 @@ pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Resu
 }
 
 /// Moves a ticket to the recycle bin (`true`) or back out of it (`false`).
-pub async fn set_recycled(db: &DatabaseConnection, actor: &Principal, id: i64, recycled: bool) -> Result<tickets::Model> {
-    update(db, actor, id, TicketChanges { is_in_recycle_bin: Some(recycled), ..Default::default() }).await
+pub async fn set_recycled(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    recycled: bool,
+) -> Result<tickets::Model> {
+    update(
+        db,
+        actor,
+        id,
+        TicketChanges {
+            is_in_recycle_bin: Some(recycled),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// Marks a ticket read or unread by agents. Reading it also reads the caller's mentions on it.
-pub async fn set_read(db: &DatabaseConnection, actor: &Principal, id: i64, read: bool) -> Result<tickets::Model> {
-    update(db, actor, id, TicketChanges { is_read_by_agent: Some(read), ..Default::default() }).await
+pub async fn set_read(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    read: bool,
+) -> Result<tickets::Model> {
+    update(
+        db,
+        actor,
+        id,
+        TicketChanges {
+            is_read_by_agent: Some(read),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// Adds tags to a ticket (those it has already stay).
-pub async fn add_tags(db: &DatabaseConnection, actor: &Principal, id: i64, tag_ids: &[Uuid]) -> Result<tickets::Model> {
+pub async fn add_tags(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    tag_ids: &[Uuid],
+) -> Result<tickets::Model> {
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, id).await?;
     let mut tags = current_tags(&txn, actor, id).await?;
@@ -504,7 +584,12 @@ pub async fn add_tags(db: &DatabaseConnection, actor: &Principal, id: i64, tag_i
 }
 
 /// Removes tags from a ticket (tags it does not have are ignored).
-pub async fn remove_tags(db: &DatabaseConnection, actor: &Principal, id: i64, tag_ids: &[Uuid]) -> Result<tickets::Model> {
+pub async fn remove_tags(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: i64,
+    tag_ids: &[Uuid],
+) -> Result<tickets::Model> {
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, id).await?;
     let removed = ticket_tags::Entity::delete_many()
@@ -534,7 +619,12 @@ async fn current_tags(txn: &DatabaseTransaction, actor: &Principal, id: i64) -> 
 }
 
 /// Makes a ticket's tags exactly `tag_ids`; each must be a tag of the caller's site.
-async fn set_tags(txn: &DatabaseTransaction, actor: &Principal, id: i64, tag_ids: &[Uuid]) -> Result<()> {
+async fn set_tags(
+    txn: &DatabaseTransaction,
+    actor: &Principal,
+    id: i64,
+    tag_ids: &[Uuid],
+) -> Result<()> {
     let mut wanted: Vec<Uuid> = tag_ids.to_vec();
     wanted.sort();
     wanted.dedup();
@@ -545,7 +635,10 @@ async fn set_tags(txn: &DatabaseTransaction, actor: &Principal, id: i64, tag_ids
             .count(txn)
             .await?;
         if known != wanted.len() as u64 {
-            return Err(Error::bad_input("tagIds", "tagIds names a tag that does not exist in this site"));
+            return Err(Error::bad_input(
+                "tagIds",
+                "tagIds names a tag that does not exist in this site",
+            ));
         }
     }
     ticket_tags::Entity::delete_many()
@@ -554,10 +647,12 @@ async fn set_tags(txn: &DatabaseTransaction, actor: &Principal, id: i64, tag_ids
         .exec(txn)
         .await?;
     if !wanted.is_empty() {
-        ticket_tags::Entity::insert_many(wanted.into_iter().map(|tag_id| ticket_tags::ActiveModel {
-            site_id: Set(actor.site_id),
-            ticket_id: Set(id),
-            tag_id: Set(tag_id),
+        ticket_tags::Entity::insert_many(wanted.into_iter().map(|tag_id| {
+            ticket_tags::ActiveModel {
+                site_id: Set(actor.site_id),
+                ticket_id: Set(id),
+                tag_id: Set(tag_id),
+            }
         }))
         .exec(txn)
         .await?;

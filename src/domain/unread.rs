@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::listing::{TicketFilter, filtered};
 use super::{Principal, views};
-use crate::entity::*;
 use crate::Result;
+use crate::entity::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewUnread {
@@ -24,20 +24,44 @@ pub struct UnreadCounts {
 }
 
 /// Counts over the tickets an agent works: outside the recycle bin and not merged away.
-pub async fn unread_counts(db: &DatabaseConnection, actor: &Principal, view_ids: &[Uuid]) -> Result<UnreadCounts> {
+pub async fn unread_counts(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    view_ids: &[Uuid],
+) -> Result<UnreadCounts> {
     let base = TicketFilter::default();
-    let all_count = ids(filtered(db, actor, &base).await?.filter(tickets::Column::IsReadByAgent.eq(false)), db)
-        .await?
-        .len() as u64;
+    let all_count = ids(
+        filtered(db, actor, &base)
+            .await?
+            .filter(tickets::Column::IsReadByAgent.eq(false)),
+        db,
+    )
+    .await?
+    .len() as u64;
     let mut views_out = Vec::with_capacity(view_ids.len());
     for &view_id in view_ids {
         let view = views::visible_view(db, actor, view_id, "viewIds").await?;
-        let in_view = filtered(db, actor, &base).await?.filter(views::condition(actor, &view)?);
-        let unread = ids(in_view.clone().filter(tickets::Column::IsReadByAgent.eq(false)), db).await?;
+        let in_view = filtered(db, actor, &base)
+            .await?
+            .filter(views::condition(actor, &view)?);
+        let unread = ids(
+            in_view
+                .clone()
+                .filter(tickets::Column::IsReadByAgent.eq(false)),
+            db,
+        )
+        .await?;
         let mentioned = ids(in_view.filter(mentioned_unread(actor)), db).await?;
-        views_out.push(ViewUnread { view_id, unread_ticket_ids: unread, mentioned_unread_ticket_ids: mentioned });
+        views_out.push(ViewUnread {
+            view_id,
+            unread_ticket_ids: unread,
+            mentioned_unread_ticket_ids: mentioned,
+        });
     }
-    Ok(UnreadCounts { all_count, views: views_out })
+    Ok(UnreadCounts {
+        all_count,
+        views: views_out,
+    })
 }
 
 /// Tickets where the caller has a mention not yet read.
@@ -63,4 +87,3 @@ async fn ids(query: sea_orm::Select<tickets::Entity>, db: &DatabaseConnection) -
         .all(db)
         .await?)
 }
-

@@ -20,7 +20,12 @@ pub struct View {
 
 /// A view the caller may use: one of their site's, and if private, their own. Anything else
 /// is not found, named by `field`.
-pub async fn visible_view(db: &DatabaseConnection, actor: &Principal, id: Uuid, field: &str) -> Result<View> {
+pub async fn visible_view(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    id: Uuid,
+    field: &str,
+) -> Result<View> {
     let view = actor
         .find::<views::Entity>()
         .filter(views::Column::Id.eq(id))
@@ -49,7 +54,13 @@ pub fn condition(actor: &Principal, view: &View) -> Result<Condition> {
     }
     for c in &view.conditions {
         cond = cond.add(one(actor, c).map_err(|msg| {
-            Error::bad_input("viewId", format!("view condition `{} {} {}`: {msg}", c.field_name, c.operator, c.value))
+            Error::bad_input(
+                "viewId",
+                format!(
+                    "view condition `{} {} {}`: {msg}",
+                    c.field_name, c.operator, c.value
+                ),
+            )
         })?);
     }
     Ok(cond)
@@ -86,7 +97,9 @@ fn one(actor: &Principal, c: &view_conditions::Model) -> std::result::Result<Sim
         "lastUpdatedTime" => time(Col::LastUpdatedTime, op, value),
         "lastRepliedTime" => time(Col::LastRepliedTime, op, value),
         "totalReplies" => {
-            let n: i64 = value.parse().map_err(|_| format!("`{value}` is not a number"))?;
+            let n: i64 = value
+                .parse()
+                .map_err(|_| format!("`{value}` is not a number"))?;
             match op {
                 "is" => Ok(Col::TotalReplies.eq(n)),
                 "isNot" => Ok(Col::TotalReplies.ne(n)),
@@ -110,13 +123,19 @@ fn list(value: &str) -> Vec<String> {
     {
         return items;
     }
-    value.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    value
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Views may spell enum values the GraphQL way (`PENDING_INTERNAL`); the database holds the
 /// spec's spelling (`pendingInternal`).
 fn spec_spelling(value: &str) -> String {
-    if !value.contains(|c: char| c.is_ascii_uppercase()) || value.contains(|c: char| c.is_ascii_lowercase()) {
+    if !value.contains(|c: char| c.is_ascii_uppercase())
+        || value.contains(|c: char| c.is_ascii_lowercase())
+    {
         return value.to_owned();
     }
     let mut out = String::new();
@@ -135,20 +154,42 @@ fn spec_spelling(value: &str) -> String {
     out
 }
 
-fn text(col: Col, op: &str, value: &str, list_values_are_enums: bool) -> std::result::Result<SimpleExpr, String> {
+fn text(
+    col: Col,
+    op: &str,
+    value: &str,
+    list_values_are_enums: bool,
+) -> std::result::Result<SimpleExpr, String> {
     let items = || -> Vec<String> {
         let items = list(value);
-        if list_values_are_enums { items.iter().map(|v| spec_spelling(v)).collect() } else { items }
+        if list_values_are_enums {
+            items.iter().map(|v| spec_spelling(v)).collect()
+        } else {
+            items
+        }
     };
     let like = |v: &str| {
-        let pattern = format!("%{}%", v.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        Expr::expr(Func::lower(Expr::col((tickets::Entity, col)))).like(LikeExpr::new(pattern).escape('\\'))
+        let pattern = format!(
+            "%{}%",
+            v.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        Expr::expr(Func::lower(Expr::col((tickets::Entity, col))))
+            .like(LikeExpr::new(pattern).escape('\\'))
     };
     match op {
         "is" => Ok(Expr::col((tickets::Entity, col)).eq(value)),
-        "isNot" => Ok(Expr::col((tickets::Entity, col)).ne(value).or(Expr::col((tickets::Entity, col)).is_null())),
+        "isNot" => {
+            Ok(Expr::col((tickets::Entity, col))
+                .ne(value)
+                .or(Expr::col((tickets::Entity, col)).is_null()))
+        }
         "isOneOf" => Ok(Expr::col((tickets::Entity, col)).is_in(items())),
-        "isNotIn" => Ok(Expr::col((tickets::Entity, col)).is_not_in(items()).or(Expr::col((tickets::Entity, col)).is_null())),
+        "isNotIn" => Ok(Expr::col((tickets::Entity, col))
+            .is_not_in(items())
+            .or(Expr::col((tickets::Entity, col)).is_null())),
         "contains" => Ok(like(value)),
         "notContains" => Ok(like(value).not()),
         _ => Err(unsupported(op)),
@@ -156,12 +197,22 @@ fn text(col: Col, op: &str, value: &str, list_values_are_enums: bool) -> std::re
 }
 
 fn uuids(value: &str) -> std::result::Result<Vec<Uuid>, String> {
-    list(value).iter().map(|v| v.parse::<Uuid>().map_err(|_| format!("`{v}` is not a UUID"))).collect()
+    list(value)
+        .iter()
+        .map(|v| {
+            v.parse::<Uuid>()
+                .map_err(|_| format!("`{v}` is not a UUID"))
+        })
+        .collect()
 }
 
 fn uuid(col: Col, op: &str, value: &str) -> std::result::Result<SimpleExpr, String> {
     let ids = uuids(value)?;
-    let single = || ids.first().copied().ok_or_else(|| "a UUID is required".to_owned());
+    let single = || {
+        ids.first()
+            .copied()
+            .ok_or_else(|| "a UUID is required".to_owned())
+    };
     match op {
         "is" => Ok(col.eq(single()?)),
         "isNot" => Ok(col.ne(single()?).or(col.is_null())),

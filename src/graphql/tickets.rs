@@ -198,7 +198,10 @@ impl Ticket {
 }
 
 /// The ticket loaders (by id).
-pub fn attach_loaders(request: async_graphql::Request, _scope: &super::loaders::Scope) -> async_graphql::Request {
+pub fn attach_loaders(
+    request: async_graphql::Request,
+    _scope: &super::loaders::Scope,
+) -> async_graphql::Request {
     request
 }
 
@@ -247,8 +250,18 @@ impl From<TicketFilter> for listing::TicketFilter {
             view_id: f.view_id,
             contact_or_visitor_id: f.contact_or_visitor_id,
             contact_or_visitor_type: f.contact_or_visitor_type.map(Into::into),
-            statuses: f.status.unwrap_or_default().into_iter().map(Into::into).collect(),
-            priorities: f.priority.unwrap_or_default().into_iter().map(Into::into).collect(),
+            statuses: f
+                .status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            priorities: f
+                .priority
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             assignee_id: f.assignee_id,
             department_assignee_id: f.department_assignee_id,
             channel_id: f.channel_id,
@@ -290,7 +303,10 @@ impl From<TicketOrder> for Sort {
             TicketOrderField::CreatedTime => SortField::CreatedTime,
             TicketOrderField::Id => SortField::Id,
         };
-        Sort { field, descending: o.direction == OrderDirection::Desc }
+        Sort {
+            field,
+            descending: o.direction == OrderDirection::Desc,
+        }
     }
 }
 
@@ -385,43 +401,82 @@ impl TicketQuery {
         let page = page_args(first, after, last, before)?;
         let filter: listing::TicketFilter = filter.unwrap_or_default().into();
         let found = listing::list(db, actor, &filter, sort, page).await?;
-        let mut connection =
-            Connection::with_additional_fields(found.has_previous, found.has_next, TicketConnectionFields { filter });
+        let mut connection = Connection::with_additional_fields(
+            found.has_previous,
+            found.has_next,
+            TicketConnectionFields { filter },
+        );
         connection.edges.extend(
-            found.tickets.into_iter().map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Ticket(t))),
+            found
+                .tickets
+                .into_iter()
+                .map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Ticket(t))),
         );
         Ok(connection)
     }
 
     /// Unread tickets: over all of the caller's tickets and for each view in `viewIds`.
-    async fn unread_count(&self, ctx: &Context<'_>, view_ids: Option<Vec<Uuid>>) -> GqlResult<UnreadCount> {
+    async fn unread_count(
+        &self,
+        ctx: &Context<'_>,
+        view_ids: Option<Vec<Uuid>>,
+    ) -> GqlResult<UnreadCount> {
         let (db, actor) = session(ctx)?;
-        Ok(unread::unread_counts(db, actor, &view_ids.unwrap_or_default()).await?.into())
+        Ok(
+            unread::unread_counts(db, actor, &view_ids.unwrap_or_default())
+                .await?
+                .into(),
+        )
     }
 }
 
 /// Relay paging arguments to a page: forwards or backwards, never both.
-fn page_args(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> GqlResult<Page> {
+fn page_args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> GqlResult<Page> {
     let count = |name: &str, n: i32| -> Result<u64, crate::Error> {
-        u64::try_from(n).map_err(|_| crate::Error::bad_input(name, format!("{name} must not be negative")))
+        u64::try_from(n)
+            .map_err(|_| crate::Error::bad_input(name, format!("{name} must not be negative")))
     };
     let decode = |name: &str, c: Option<String>| c.map(|c| decode_cursor(name, &c)).transpose();
     Ok(match (first, last) {
         (Some(_), Some(_)) => {
-            return Err(crate::Error::bad_input("last", "pass either first or last, not both").into());
+            return Err(
+                crate::Error::bad_input("last", "pass either first or last, not both").into(),
+            );
         }
         (_, Some(n)) => {
             if after.is_some() {
-                return Err(crate::Error::bad_input("after", "after pages forwards; use it with first").into());
+                return Err(crate::Error::bad_input(
+                    "after",
+                    "after pages forwards; use it with first",
+                )
+                .into());
             }
-            Page::Last { n: count("last", n)?, before: decode("before", before)? }
+            Page::Last {
+                n: count("last", n)?,
+                before: decode("before", before)?,
+            }
         }
         (n, None) => {
             if before.is_some() {
-                return Err(crate::Error::bad_input("before", "before pages backwards; use it with last").into());
+                return Err(crate::Error::bad_input(
+                    "before",
+                    "before pages backwards; use it with last",
+                )
+                .into());
             }
-            let n = n.map(|n| count("first", n)).transpose()?.unwrap_or(listing::DEFAULT_PAGE);
-            Page::First { n, after: decode("after", after)? }
+            let n = n
+                .map(|n| count("first", n))
+                .transpose()?
+                .unwrap_or(listing::DEFAULT_PAGE);
+            Page::First {
+                n,
+                after: decode("after", after)?,
+            }
         }
     })
 }
@@ -437,7 +492,11 @@ fn encode_cursor(c: Cursor) -> String {
 
 fn decode_cursor(name: &str, s: &str) -> Result<Cursor, crate::Error> {
     let bad = || crate::Error::bad_input(name, format!("`{s}` is not a cursor of this list"));
-    let raw = URL_SAFE_NO_PAD.decode(s).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    let raw = URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
     let mut parts = raw.split(':');
     let field = match parts.next() {
         Some("u") => SortField::LastUpdatedTime,
@@ -578,13 +637,22 @@ pub struct TicketMutation;
 #[Object]
 impl TicketMutation {
     /// Opens a ticket in the caller's site.
-    async fn create_ticket(&self, ctx: &Context<'_>, input: CreateTicketInput) -> GqlResult<Ticket> {
+    async fn create_ticket(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTicketInput,
+    ) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
         Ok(Ticket(domain::create(db, actor, input.into()).await?))
     }
 
     /// Changes a ticket; only the fields given change.
-    async fn update_ticket(&self, ctx: &Context<'_>, id: i64, input: UpdateTicketInput) -> GqlResult<Ticket> {
+    async fn update_ticket(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        input: UpdateTicketInput,
+    ) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
         Ok(Ticket(domain::update(db, actor, id, input.into()).await?))
     }
@@ -609,7 +677,12 @@ impl TicketMutation {
 
     /// Merges the source ticket into the target: its messages, notes, mentions and tags move
     /// to the target, and the source is resolved, pointing at the target. Returns the target.
-    async fn merge_ticket(&self, ctx: &Context<'_>, target_id: i64, source_id: i64) -> GqlResult<Ticket> {
+    async fn merge_ticket(
+        &self,
+        ctx: &Context<'_>,
+        target_id: i64,
+        source_id: i64,
+    ) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
         Ok(Ticket(merge::merge(db, actor, target_id, source_id).await?))
     }
@@ -627,13 +700,23 @@ impl TicketMutation {
     }
 
     /// Adds tags to a ticket; tags it already has stay.
-    async fn add_ticket_tags(&self, ctx: &Context<'_>, id: i64, tag_ids: Vec<Uuid>) -> GqlResult<Ticket> {
+    async fn add_ticket_tags(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        tag_ids: Vec<Uuid>,
+    ) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
         Ok(Ticket(domain::add_tags(db, actor, id, &tag_ids).await?))
     }
 
     /// Removes tags from a ticket; tags it does not have are ignored.
-    async fn remove_ticket_tags(&self, ctx: &Context<'_>, id: i64, tag_ids: Vec<Uuid>) -> GqlResult<Ticket> {
+    async fn remove_ticket_tags(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        tag_ids: Vec<Uuid>,
+    ) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
         Ok(Ticket(domain::remove_tags(db, actor, id, &tag_ids).await?))
     }

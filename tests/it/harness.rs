@@ -350,3 +350,61 @@ pub mod fixtures {
         .id
     }
 }
+
+/// Tags and views, until tests create them through the API.
+pub mod vocabulary {
+    use deskgraph::domain::now;
+    use deskgraph::entity::*;
+    use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+    use uuid::Uuid;
+
+    pub async fn tag(db: &DatabaseConnection, site_id: Uuid, name: &str) -> Uuid {
+        tags::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            site_id: Set(site_id),
+            name: Set(name.into()),
+            created_time: Set(now()),
+        }
+        .insert(db)
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// A shared view with `(field, operator, value)` conditions.
+    pub async fn view(
+        db: &DatabaseConnection,
+        site_id: Uuid,
+        met: ConditionMetType,
+        conditions: &[(&str, &str, &str)],
+    ) -> Uuid {
+        let view = views::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            site_id: Set(site_id),
+            name: Set("view".into()),
+            is_private: Set(false),
+            created_by_id: Set(None),
+            condition_met_type: Set(met),
+            created_time: Set(now()),
+            last_updated_time: Set(now()),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        for (i, (field, op, value)) in conditions.iter().enumerate() {
+            view_conditions::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                site_id: Set(site_id),
+                view_id: Set(view.id),
+                position: Set(i as i32),
+                field_name: Set((*field).into()),
+                operator: Set((*op).into()),
+                value: Set((*value).into()),
+            }
+            .insert(db)
+            .await
+            .unwrap();
+        }
+        view.id
+    }
+}

@@ -6,4 +6,5 @@ mod harness;
 mod auth;
 mod cli;
 mod schema;
+mod ticket_list;
 mod tickets;
