@@ -7,4 +7,5 @@ mod auth;
 mod cli;
 mod schema;
 mod ticket_list;
+mod ticket_mutations;
 mod tickets;
