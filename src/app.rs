@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
 use crate::graphql::{self, AppSchema};
+use crate::translate::Translator;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,9 +18,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, auth: Auth) -> Self {
+    pub fn new(db: DatabaseConnection, auth: Auth, translator: Option<Translator>) -> Self {
         AppState {
-            schema: graphql::build_schema(db.clone()),
+            schema: graphql::build_schema(db.clone(), translator),
             db,
             auth: Arc::new(auth),
         }

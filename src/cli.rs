@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::config::{AuthConfig, DatabaseConfig, ServeConfig, parse_duration};
 use crate::domain::{Principal, sites};
+use crate::translate::Translator;
 use crate::{app, db, demo};
 
 #[derive(Debug, Parser)]
@@ -142,7 +143,12 @@ async fn serve(
         );
         println!("Token: {}", auth.issue(&principal, DEMO_TOKEN_TTL)?);
     }
-    let app = app::router(app::AppState::new(db, auth));
+    let translator = config
+        .translate_url
+        .as_deref()
+        .map(Translator::new)
+        .transpose()?;
+    let app = app::router(app::AppState::new(db, auth, translator));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

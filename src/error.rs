@@ -24,6 +24,9 @@ pub enum Error {
     /// No credentials, or credentials that do not check out.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Something the request needs is not available: a dependency is down or not configured.
+    #[error("{0}")]
+    Unavailable(String),
     /// A database failure we did not anticipate.
     #[error("database error")]
     Database(#[source] DbErr),
@@ -53,6 +56,7 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::Conflict(_) => "CONFLICT",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Error::Database(_) | Error::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -93,6 +97,7 @@ pub fn status_for_code(code: &str) -> StatusCode {
         "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
         "NOT_FOUND" => StatusCode::NOT_FOUND,
         "CONFLICT" => StatusCode::CONFLICT,
+        "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -15,5 +15,6 @@ pub mod entity;
 pub mod error;
 pub mod graphql;
 pub mod telemetry;
+pub mod translate;
 
 pub use error::{Error, Result};

@@ -2,10 +2,12 @@
 //! the REST shim, which runs on it) goes through here. Functions take the acting [`Principal`]
 //! and reach rows only through [`Principal::find`], which scopes every query to its site.
 
+pub mod language;
 pub mod listing;
 pub mod merge;
 mod scope;
 pub mod sites;
+pub mod text;
 pub mod tickets;
 pub mod unread;
 pub mod views;

@@ -5,6 +5,7 @@ mod conversation;
 mod directory;
 mod enums;
 pub mod http;
+mod language;
 pub mod loaders;
 mod scalars;
 mod tickets;
@@ -13,6 +14,7 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::Principal;
+use crate::translate::Translator;
 use crate::{Error, Result};
 
 pub use scalars::DateTime;
@@ -23,6 +25,7 @@ pub struct Query(tickets::TicketQuery, directory::DirectoryQuery);
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     tickets::TicketMutation,
+    language::LanguageMutation,
     directory::DirectoryMutation,
     conversation::ConversationMutation,
 );
@@ -34,8 +37,13 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySu
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-pub fn build_schema(db: DatabaseConnection) -> AppSchema {
-    schema_builder().data(db).finish()
+/// The schema with what resolvers need: the database and, when configured, the translator.
+pub fn build_schema(db: DatabaseConnection, translator: Option<Translator>) -> AppSchema {
+    let builder = schema_builder().data(db);
+    match translator {
+        Some(t) => builder.data(t).finish(),
+        None => builder.finish(),
+    }
 }
 
 /// The SDL that `deskgraph schema` prints and `schema.graphql` holds.

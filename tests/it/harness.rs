@@ -30,6 +30,8 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn create() -> TestDb {
+        // The tests' own HTTP clients share the server's TLS setup.
+        deskgraph::translate::install_crypto_provider();
         match std::env::var("DESKGRAPH_TEST_DATABASE_URL") {
             Ok(admin) if admin.starts_with("postgres") => {
                 let name = format!("dg_test_{}", uuid::Uuid::new_v4().simple());
@@ -203,6 +205,12 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with_translator(None).await
+    }
+
+    /// A server that sends translations to the LibreTranslate-compatible service at `url`.
+    pub async fn spawn_with_translator(translate_url: Option<&str>) -> TestApp {
+        let translator = translate_url.map(|u| deskgraph::translate::Translator::new(u).unwrap());
         let test_db = TestDb::create().await;
         let db = deskgraph::db::connect(&test_db.config())
             .await
@@ -211,7 +219,7 @@ impl TestApp {
         let auth = Auth::from_secret(TEST_SECRET.as_bytes());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let router = app::router(AppState::new(db.clone(), auth.clone()));
+        let router = app::router(AppState::new(db.clone(), auth.clone(), translator));
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let site = sites::create_site(&db, "Test site").await.unwrap();
         let token = auth

@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod language;
+
 mod auth;
 mod cli;
 mod schema;

@@ -6,12 +6,18 @@ use crate::harness::{TestApp, fixtures, vocabulary};
 use crate::ticket_list::create;
 use deskgraph::entity::ConditionMetType;
 
-const FIELDS: &str = "id subject status priority assigneeId assigneeType departmentAssigneeId isReadByAgent
+const FIELDS: &str =
+    "id subject status priority assigneeId assigneeType departmentAssigneeId isReadByAgent
     isInRecycleBin lastUpdatedTime lastStatusChangedTime resolvedTime resolvedById resolvedByType
     resolvedTimeSpan reopenedTime mergedToTargetId contactLanguage tagIds";
 
 async fn ticket(app: &TestApp, id: i64) -> Value {
-    app.graphql(&format!("query($id: Int!) {{ ticket(id: $id) {{ {FIELDS} }} }}"), json!({ "id": id })).await["ticket"].clone()
+    app.graphql(
+        &format!("query($id: Int!) {{ ticket(id: $id) {{ {FIELDS} }} }}"),
+        json!({ "id": id }),
+    )
+    .await["ticket"]
+        .clone()
 }
 
 async fn update(app: &TestApp, id: i64, input: Value) -> Value {
@@ -63,7 +69,10 @@ async fn an_update_changes_only_the_given_fields_and_logs_them() {
     assert_eq!(after["contactLanguage"], "de");
     assert_eq!(after["status"], before["status"], "untouched fields stay");
     assert!(after["lastUpdatedTime"].as_str() >= before["lastUpdatedTime"].as_str());
-    assert_eq!(event_types(&app, id).await, vec!["created", "assigned", "edited"]);
+    assert_eq!(
+        event_types(&app, id).await,
+        vec!["created", "assigned", "edited"]
+    );
 
     // null clears a clearable reference; omitting it leaves it.
     let cleared = update(&app, id, json!({ "assigneeId": null })).await;
@@ -85,7 +94,10 @@ async fn resolving_stamps_the_resolution_and_reopening_stamps_it_too() {
     assert!(resolved["reopenedTime"].is_null());
     let reopened = update(&app, id, json!({ "status": "PENDING_INTERNAL" })).await;
     assert_eq!(reopened["reopenedTime"], reopened["lastStatusChangedTime"]);
-    assert_eq!(event_types(&app, id).await, vec!["created", "statusChanged", "statusChanged"]);
+    assert_eq!(
+        event_types(&app, id).await,
+        vec!["created", "statusChanged", "statusChanged"]
+    );
 }
 
 #[tokio::test]
@@ -104,7 +116,12 @@ async fn a_stale_expected_update_time_is_a_conflict_and_changes_nothing() {
     assert_eq!(ticket(&app, id).await["subject"], "Printer on fire");
     // With the current time it goes through.
     let current = ticket(&app, id).await["lastUpdatedTime"].clone();
-    let done = update(&app, id, json!({ "subject": "fresh", "expectedLastUpdatedTime": current })).await;
+    let done = update(
+        &app,
+        id,
+        json!({ "subject": "fresh", "expectedLastUpdatedTime": current }),
+    )
+    .await;
     assert_eq!(done["subject"], "fresh");
 }
 
@@ -117,10 +134,19 @@ async fn invalid_updates_are_refused_naming_the_field_and_change_nothing() {
     for (input, field) in [
         (json!({ "subject": "" }), "subject"),
         (json!({ "subject": "ok", "channelId": " " }), "channelId"),
-        (json!({ "priority": "HIGH", "assigneeId": other.admin.id }), "assigneeId"),
-        (json!({ "departmentAssigneeId": foreign_department }), "departmentAssigneeId"),
+        (
+            json!({ "priority": "HIGH", "assigneeId": other.admin.id }),
+            "assigneeId",
+        ),
+        (
+            json!({ "departmentAssigneeId": foreign_department }),
+            "departmentAssigneeId",
+        ),
         (json!({ "tagIds": [uuid::Uuid::new_v4()] }), "tagIds"),
-        (json!({ "contactLanguage": "x".repeat(201) }), "contactLanguage"),
+        (
+            json!({ "contactLanguage": "x".repeat(201) }),
+            "contactLanguage",
+        ),
     ] {
         let (_, error) = app
             .graphql_error(
@@ -133,7 +159,10 @@ async fn invalid_updates_are_refused_naming_the_field_and_change_nothing() {
     }
     let after = ticket(&app, id).await;
     assert_eq!(after["subject"], "Printer on fire");
-    assert_eq!(after["priority"], "NORMAL", "a refused update writes nothing, not even its valid part");
+    assert_eq!(
+        after["priority"], "NORMAL",
+        "a refused update writes nothing, not even its valid part"
+    );
     assert_eq!(event_types(&app, id).await, vec!["created"]);
 }
 
@@ -142,17 +171,41 @@ async fn deleting_a_ticket_removes_it_and_what_hangs_off_it() {
     let app = TestApp::spawn().await;
     let vip = vocabulary::tag(&app.db, app.site.site.id, "vip").await;
     let id = new_ticket(&app).await;
-    app.graphql("mutation($id: Int!, $t: [UUID!]!) { addTicketTags(id: $id, tagIds: $t) { id } }", json!({ "id": id, "t": [vip] }))
+    app.graphql(
+        "mutation($id: Int!, $t: [UUID!]!) { addTicketTags(id: $id, tagIds: $t) { id } }",
+        json!({ "id": id, "t": [vip] }),
+    )
+    .await;
+    let deleted = app
+        .graphql(
+            "mutation($id: Int!) { deleteTicket(id: $id) { id subject } }",
+            json!({ "id": id }),
+        )
         .await;
-    let deleted = app.graphql("mutation($id: Int!) { deleteTicket(id: $id) { id subject } }", json!({ "id": id })).await;
     assert_eq!(deleted["deleteTicket"]["subject"], "Printer on fire");
-    let (_, error) = app.graphql_error("query($id: Int!) { ticket(id: $id) { id } }", json!({ "id": id })).await;
+    let (_, error) = app
+        .graphql_error(
+            "query($id: Int!) { ticket(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(error["extensions"]["code"], "NOT_FOUND");
     assert!(event_types(&app, id).await.is_empty());
     use sea_orm::{EntityTrait, PaginatorTrait};
-    assert_eq!(deskgraph::entity::ticket_tags::Entity::find().count(&app.db).await.unwrap(), 0);
+    assert_eq!(
+        deskgraph::entity::ticket_tags::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
     // Deleting again: it is gone.
-    let (_, error) = app.graphql_error("mutation($id: Int!) { deleteTicket(id: $id) { id } }", json!({ "id": id })).await;
+    let (_, error) = app
+        .graphql_error(
+            "mutation($id: Int!) { deleteTicket(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(error["extensions"]["code"], "NOT_FOUND");
 }
 
@@ -160,13 +213,29 @@ async fn deleting_a_ticket_removes_it_and_what_hangs_off_it() {
 async fn recycling_and_restoring_flip_the_recycle_bin_flag_and_log_it() {
     let app = TestApp::spawn().await;
     let id = new_ticket(&app).await;
-    let recycled = app.graphql("mutation($id: Int!) { recycleTicket(id: $id) { isInRecycleBin } }", json!({ "id": id })).await;
+    let recycled = app
+        .graphql(
+            "mutation($id: Int!) { recycleTicket(id: $id) { isInRecycleBin } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(recycled["recycleTicket"]["isInRecycleBin"], true);
-    let restored = app.graphql("mutation($id: Int!) { restoreTicket(id: $id) { isInRecycleBin } }", json!({ "id": id })).await;
+    let restored = app
+        .graphql(
+            "mutation($id: Int!) { restoreTicket(id: $id) { isInRecycleBin } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(restored["restoreTicket"]["isInRecycleBin"], false);
     // An update that sets isInRecycleBin works the same way.
-    assert_eq!(update(&app, id, json!({ "isInRecycleBin": true })).await["isInRecycleBin"], true);
-    assert_eq!(event_types(&app, id).await, vec!["created", "recycled", "recovered", "recycled"]);
+    assert_eq!(
+        update(&app, id, json!({ "isInRecycleBin": true })).await["isInRecycleBin"],
+        true
+    );
+    assert_eq!(
+        event_types(&app, id).await,
+        vec!["created", "recycled", "recovered", "recycled"]
+    );
 }
 
 #[tokio::test]
@@ -187,7 +256,12 @@ async fn merging_moves_tags_and_resolves_the_source_into_the_target() {
         .await["mergeTicket"]
         .clone();
     assert_eq!(merged["id"], target);
-    let mut tags: Vec<String> = merged["tagIds"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect();
+    let mut tags: Vec<String> = merged["tagIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
     tags.sort();
     let mut want = vec![vip.to_string(), bug.to_string(), billing.to_string()];
     want.sort();
@@ -197,21 +271,46 @@ async fn merging_moves_tags_and_resolves_the_source_into_the_target() {
     assert_eq!(src["mergedToTargetId"], target);
     assert_eq!(src["status"], "RESOLVED");
     assert_eq!(src["tagIds"], json!([]));
-    assert!(event_types(&app, target).await.contains(&"merged".to_owned()));
-    assert!(event_types(&app, source).await.contains(&"mergedInto".to_owned()));
+    assert!(
+        event_types(&app, target)
+            .await
+            .contains(&"merged".to_owned())
+    );
+    assert!(
+        event_types(&app, source)
+            .await
+            .contains(&"mergedInto".to_owned())
+    );
     // The source leaves the default list.
-    let listed = app.graphql("{ tickets(first: 10) { edges { node { id } } } }", json!({})).await;
-    assert_eq!(listed["tickets"]["edges"], json!([{ "node": { "id": target } }]));
+    let listed = app
+        .graphql(
+            "{ tickets(first: 10) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["tickets"]["edges"],
+        json!([{ "node": { "id": target } }])
+    );
 }
 
 #[tokio::test]
 async fn merging_is_refused_for_itself_unknown_recycled_or_merged_tickets_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
-    let mk = |s: &'static str| create(&app, json!({ "subject": s, "channelId": "email", "contactOrVisitorId": contact }));
+    let mk = |s: &'static str| {
+        create(
+            &app,
+            json!({ "subject": s, "channelId": "email", "contactOrVisitorId": contact }),
+        )
+    };
     let (a, b, c, d) = (mk("a").await, mk("b").await, mk("c").await, mk("d").await);
     let merge = "mutation($t: Int!, $s: Int!) { mergeTicket(targetId: $t, sourceId: $s) { id } }";
-    app.graphql("mutation($id: Int!) { recycleTicket(id: $id) { id } }", json!({ "id": c })).await;
+    app.graphql(
+        "mutation($id: Int!) { recycleTicket(id: $id) { id } }",
+        json!({ "id": c }),
+    )
+    .await;
     app.graphql(merge, json!({ "t": a, "s": d })).await;
     let (other, other_token) = app.other_site().await;
     let foreign_contact = fixtures::contact(&app.db, other.site.id, "Zed").await;
@@ -237,7 +336,10 @@ async fn merging_is_refused_for_itself_unknown_recycled_or_merged_tickets_and_ch
         (d, b, "CONFLICT"),
     ] {
         let (_, error) = app.graphql_error(merge, json!({ "t": t, "s": s })).await;
-        assert_eq!(error["extensions"]["code"], code, "merging {s} into {t}: {error}");
+        assert_eq!(
+            error["extensions"]["code"], code,
+            "merging {s} into {t}: {error}"
+        );
     }
     assert_eq!(ticket(&app, b).await["status"], "NEW", "nothing changed");
     assert!(ticket(&app, b).await["mergedToTargetId"].is_null());
@@ -247,9 +349,19 @@ async fn merging_is_refused_for_itself_unknown_recycled_or_merged_tickets_and_ch
 async fn read_state_is_set_and_cleared() {
     let app = TestApp::spawn().await;
     let id = new_ticket(&app).await;
-    let read = app.graphql("mutation($id: Int!) { markTicketRead(id: $id) { isReadByAgent } }", json!({ "id": id })).await;
+    let read = app
+        .graphql(
+            "mutation($id: Int!) { markTicketRead(id: $id) { isReadByAgent } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(read["markTicketRead"]["isReadByAgent"], true);
-    let unread = app.graphql("mutation($id: Int!) { markTicketUnread(id: $id) { isReadByAgent } }", json!({ "id": id })).await;
+    let unread = app
+        .graphql(
+            "mutation($id: Int!) { markTicketUnread(id: $id) { isReadByAgent } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(unread["markTicketUnread"]["isReadByAgent"], false);
 }
 
@@ -257,18 +369,32 @@ async fn read_state_is_set_and_cleared() {
 async fn tags_are_added_and_removed_and_must_belong_to_the_site() {
     let app = TestApp::spawn().await;
     let site = app.site.site.id;
-    let (vip, bug) = (vocabulary::tag(&app.db, site, "vip").await, vocabulary::tag(&app.db, site, "bug").await);
+    let (vip, bug) = (
+        vocabulary::tag(&app.db, site, "vip").await,
+        vocabulary::tag(&app.db, site, "bug").await,
+    );
     let id = new_ticket(&app).await;
     let add = "mutation($id: Int!, $t: [UUID!]!) { addTicketTags(id: $id, tagIds: $t) { tagIds } }";
-    let remove = "mutation($id: Int!, $t: [UUID!]!) { removeTicketTags(id: $id, tagIds: $t) { tagIds } }";
-    let after = app.graphql(add, json!({ "id": id, "t": [vip, bug, vip] })).await;
-    assert_eq!(after["addTicketTags"]["tagIds"].as_array().unwrap().len(), 2);
+    let remove =
+        "mutation($id: Int!, $t: [UUID!]!) { removeTicketTags(id: $id, tagIds: $t) { tagIds } }";
+    let after = app
+        .graphql(add, json!({ "id": id, "t": [vip, bug, vip] }))
+        .await;
+    assert_eq!(
+        after["addTicketTags"]["tagIds"].as_array().unwrap().len(),
+        2
+    );
     let after = app.graphql(remove, json!({ "id": id, "t": [vip] })).await;
-    assert_eq!(after["removeTicketTags"]["tagIds"], json!([bug.to_string()]));
+    assert_eq!(
+        after["removeTicketTags"]["tagIds"],
+        json!([bug.to_string()])
+    );
 
     let (other, _) = app.other_site().await;
     let foreign = vocabulary::tag(&app.db, other.site.id, "theirs").await;
-    let (_, error) = app.graphql_error(add, json!({ "id": id, "t": [foreign] })).await;
+    let (_, error) = app
+        .graphql_error(add, json!({ "id": id, "t": [foreign] }))
+        .await;
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(error["extensions"]["field"], "tagIds");
     assert_eq!(ticket(&app, id).await["tagIds"], json!([bug.to_string()]));
@@ -280,12 +406,30 @@ async fn unread_counts_cover_all_tickets_and_each_view() {
     let site = app.site.site.id;
     let contact = fixtures::contact(&app.db, site, "Ann").await;
     let urgent = create(&app, json!({ "subject": "u", "channelId": "email", "contactOrVisitorId": contact, "priority": "URGENT" })).await;
-    let normal = create(&app, json!({ "subject": "n", "channelId": "email", "contactOrVisitorId": contact })).await;
+    let normal = create(
+        &app,
+        json!({ "subject": "n", "channelId": "email", "contactOrVisitorId": contact }),
+    )
+    .await;
     let read = create(&app, json!({ "subject": "r", "channelId": "email", "contactOrVisitorId": contact, "priority": "URGENT" })).await;
     let recycled = create(&app, json!({ "subject": "x", "channelId": "email", "contactOrVisitorId": contact, "priority": "URGENT" })).await;
-    app.graphql("mutation($id: Int!) { markTicketRead(id: $id) { id } }", json!({ "id": read })).await;
-    app.graphql("mutation($id: Int!) { recycleTicket(id: $id) { id } }", json!({ "id": recycled })).await;
-    let view = vocabulary::view(&app.db, site, ConditionMetType::All, &[("priority", "is", "urgent")]).await;
+    app.graphql(
+        "mutation($id: Int!) { markTicketRead(id: $id) { id } }",
+        json!({ "id": read }),
+    )
+    .await;
+    app.graphql(
+        "mutation($id: Int!) { recycleTicket(id: $id) { id } }",
+        json!({ "id": recycled }),
+    )
+    .await;
+    let view = vocabulary::view(
+        &app.db,
+        site,
+        ConditionMetType::All,
+        &[("priority", "is", "urgent")],
+    )
+    .await;
 
     let counts = app
         .graphql(
@@ -302,7 +446,10 @@ async fn unread_counts_cover_all_tickets_and_each_view() {
         json!([{ "viewId": view.to_string(), "unreadTicketIds": [urgent], "unreadCount": 1, "mentionedUnReadTicketIds": [], "mentionedUnReadCount": 0 }])
     );
     let (_, error) = app
-        .graphql_error("query($v: [UUID!]) { unreadCount(viewIds: $v) { allCount } }", json!({ "v": [uuid::Uuid::new_v4()] }))
+        .graphql_error(
+            "query($v: [UUID!]) { unreadCount(viewIds: $v) { allCount } }",
+            json!({ "v": [uuid::Uuid::new_v4()] }),
+        )
         .await;
     assert_eq!(error["extensions"]["code"], "NOT_FOUND");
 }
@@ -336,7 +483,10 @@ async fn every_ticket_mutation_on_another_sites_ticket_is_not_found_and_changes_
     ] {
         let vars = json!({ "id": id, "theirs": their_ticket });
         let (_, body) = app.graphql_with(Some(&other_token), op, vars).await;
-        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{op}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{op}: {body}"
+        );
     }
     assert_eq!(ticket(&app, id).await, before);
 }
