@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::tickets::{apply_status, lock, log_event};
+use super::tickets::{apply_status, as_resolver, lock, log_event};
 use super::{Principal, now};
 use crate::entity::*;
 use crate::{Error, Result};
@@ -62,7 +62,13 @@ pub async fn merge(
     let at = now();
     let mut s: tickets::ActiveModel = source.clone().into();
     if source.status != TicketStatus::Resolved {
-        apply_status(&mut s, &source, TicketStatus::Resolved, actor, at);
+        apply_status(
+            &mut s,
+            &source,
+            TicketStatus::Resolved,
+            as_resolver(actor),
+            at,
+        );
     }
     s.merged_to_target_id = Set(Some(target.id));
     s.if_has_draft = Set(false);

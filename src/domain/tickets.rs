@@ -208,25 +208,54 @@ pub(crate) async fn lock(
         .ok_or_else(|| Error::not_found(format_args!("ticket {id}")))
 }
 
-/// Keeps a ticket's derived fields true after a message or note was added to it: the last
-/// message and its channel, who replied and when, the reply count, the update time.
+/// Keeps a ticket true after a message or note was added to it. Every message moves the
+/// last-message fields; a public one counts as a reply and moves the conversation along:
+/// a customer's message puts the ticket in the agents' court (pendingInternal, unread,
+/// reopened if it was resolved); an agent's or bot's reply puts it in the customer's court
+/// (pendingExternal) and counts towards the response metrics. Notes change none of that.
 /// `ticket` must have been read with [`lock`] in the same transaction.
 pub(crate) async fn record_message(
     txn: &DatabaseTransaction,
     ticket: tickets::Model,
     message: &messages::Model,
 ) -> Result<tickets::Model> {
+    let at = now();
     let mut t: tickets::ActiveModel = ticket.clone().into();
     t.last_message_id = Set(Some(message.id));
     t.last_message_channel_id = Set(message.channel_id.clone());
     t.last_message_channel_account_id = Set(message.channel_account_id);
-    if !message.is_internal {
-        t.total_replies = Set(ticket.total_replies + 1);
-        t.last_replied_by_id = Set(message.sent_by_id);
-        t.last_replied_by_type = Set(message.sent_by_type);
-        t.last_replied_time = Set(Some(message.time));
+    t.last_updated_time = Set(at);
+    if message.is_internal {
+        return Ok(t.update(txn).await?);
     }
-    t.last_updated_time = Set(now());
+    t.total_replies = Set(ticket.total_replies + 1);
+    t.last_replied_by_id = Set(message.sent_by_id);
+    t.last_replied_by_type = Set(message.sent_by_type);
+    t.last_replied_time = Set(Some(message.time));
+    match message.sent_by_type {
+        Some(kind) if kind.is_customer() => {
+            t.is_read_by_agent = Set(false);
+            if ticket.status != TicketStatus::PendingInternal {
+                apply_status(&mut t, &ticket, TicketStatus::PendingInternal, None, at);
+            }
+        }
+        Some(kind @ (ParticipantType::Agent | ParticipantType::Chatbot)) => {
+            t.response_count = Set(ticket.response_count + 1);
+            if ticket.first_response_time_span.is_none() {
+                let span = (message.time - ticket.created_time).num_seconds().max(0);
+                t.first_response_time_span = Set(Some(span));
+            }
+            t.replying_agent = Set(ticket
+                .replying_agent
+                .with_reply_from(kind == ParticipantType::Chatbot));
+            if ticket.status != TicketStatus::PendingExternal {
+                apply_status(&mut t, &ticket, TicketStatus::PendingExternal, None, at);
+            }
+        }
+        // System, channel-account and campaign messages are part of the record, but nobody's
+        // turn changes.
+        _ => {}
+    }
     Ok(t.update(txn).await?)
 }
 
@@ -441,7 +470,7 @@ pub async fn update(
     if let Some(status) = changes.status
         && status != ticket.status
     {
-        apply_status(&mut t, &ticket, status, actor, now());
+        apply_status(&mut t, &ticket, status, as_resolver(actor), now());
         log_event(
             &txn,
             actor,
@@ -475,25 +504,38 @@ pub async fn update(
     Ok(saved)
 }
 
-/// A status change and the times it stamps: every change stamps lastStatusChangedTime;
-/// resolving stamps who resolved and when; leaving resolved stamps the reopening.
+/// A status change and what it stamps: every change stamps lastStatusChangedTime; leaving
+/// pendingInternal adds the time spent there to responseTimeSpan; resolving stamps who
+/// resolved and when (`resolver`); leaving resolved stamps the reopening. `before` is the
+/// ticket as it was.
 pub(crate) fn apply_status(
     t: &mut tickets::ActiveModel,
     before: &tickets::Model,
     status: TicketStatus,
-    actor: &Principal,
+    resolver: Option<(Uuid, ParticipantType)>,
     at: DateTime<Utc>,
 ) {
     t.status = Set(status);
     t.last_status_changed_time = Set(Some(at));
+    if before.status == TicketStatus::PendingInternal && status != TicketStatus::PendingInternal {
+        let since = before
+            .last_status_changed_time
+            .unwrap_or(before.created_time);
+        t.response_time_span = Set(before.response_time_span + (at - since).num_seconds().max(0));
+    }
     if status == TicketStatus::Resolved {
         t.resolved_time = Set(Some(at));
-        t.resolved_by_id = Set(Some(actor.agent_id));
-        t.resolved_by_type = Set(Some(ParticipantType::Agent));
-        t.resolved_time_span = Set(Some((at - before.created_time).num_seconds()));
+        t.resolved_by_id = Set(resolver.map(|r| r.0));
+        t.resolved_by_type = Set(resolver.map(|r| r.1));
+        t.resolved_time_span = Set(Some((at - before.created_time).num_seconds().max(0)));
     } else if before.status == TicketStatus::Resolved {
         t.reopened_time = Set(Some(at));
     }
+}
+
+/// The acting agent, as the party that resolves a ticket.
+pub(crate) fn as_resolver(actor: &Principal) -> Option<(Uuid, ParticipantType)> {
+    Some((actor.agent_id, ParticipantType::Agent))
 }
 
 /// Removes a ticket and everything that hangs off it; returns it as it was.

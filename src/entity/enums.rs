@@ -102,6 +102,18 @@ pub enum ReplyingAgent {
     AgentAndBot,
 }
 
+impl ReplyingAgent {
+    /// Who has replied, once a reply from an agent (`by_bot` false) or a bot came in.
+    pub fn with_reply_from(self, by_bot: bool) -> Self {
+        use ReplyingAgent::*;
+        match (self, by_bot) {
+            (NoReply | BotOnly, true) => BotOnly,
+            (NoReply | AgentOnly, false) => AgentOnly,
+            _ => AgentAndBot,
+        }
+    }
+}
+
 /// Whether a view matches tickets meeting all of its conditions or any of them.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,

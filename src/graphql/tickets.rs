@@ -274,15 +274,21 @@ impl From<TicketFilter> for listing::TicketFilter {
 /// What tickets can be ordered by; the id breaks ties.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 pub enum TicketOrderField {
+    /// Last change to the ticket (the inbox order).
     #[default]
     LastUpdatedTime,
+    /// When the ticket was created.
     CreatedTime,
+    /// The ticket id, which grows with each new ticket.
     Id,
 }
 
+/// Which way an order runs.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 pub enum OrderDirection {
+    /// Smallest (oldest) first.
     Asc,
+    /// Largest (newest) first.
     #[default]
     Desc,
 }
@@ -290,8 +296,10 @@ pub enum OrderDirection {
 /// The order of a ticket list; by default the most recently updated first.
 #[derive(InputObject, Default)]
 pub struct TicketOrder {
+    /// What to order by.
     #[graphql(default)]
     pub field: TicketOrderField,
+    /// Which way.
     #[graphql(default)]
     pub direction: OrderDirection,
 }
@@ -579,23 +587,41 @@ impl From<CreateTicketInput> for domain::NewTicket {
 /// (assignee, department, original conversation, channel account).
 #[derive(InputObject, Default)]
 pub struct UpdateTicketInput {
+    /// Subject of the ticket.
     pub subject: Option<String>,
+    /// Conversation id in the original channel; null clears it.
     pub original_conversation_id: MaybeUndefined<String>,
+    /// Id of the agent or chatbot to assign the ticket to; null unassigns it.
     pub assignee_id: MaybeUndefined<Uuid>,
+    /// Type of the assignee; `AGENT` when an assignee is given without one.
     pub assignee_type: Option<AssigneeType>,
+    /// Id of the department to assign the ticket to; null clears it.
     pub department_assignee_id: MaybeUndefined<Uuid>,
+    /// Id of the channel of the first message of the ticket.
     pub channel_id: Option<String>,
+    /// Id of the channel account of the first message of the ticket; null clears it.
     pub channel_account_id: MaybeUndefined<Uuid>,
+    /// Id of the contact or visitor that the ticket relates to.
     pub contact_or_visitor_id: Option<Uuid>,
+    /// Type of the ticket's contact.
     pub contact_or_visitor_type: Option<ParticipantType>,
+    /// Id of the party who created the ticket.
     pub created_by_id: Option<Uuid>,
+    /// Who created the ticket.
     pub created_by_type: Option<ParticipantType>,
+    /// Status of the ticket: an explicit status wins over what messages would make it.
     pub status: Option<TicketStatus>,
+    /// Priority of the ticket.
     pub priority: Option<Priority>,
+    /// Whether the ticket is read by any agent or not.
     pub is_read_by_agent: Option<bool>,
+    /// Whether the ticket is in the recycle bin or not.
     pub is_in_recycle_bin: Option<bool>,
+    /// Language of the contact or visitor.
     pub contact_language: Option<String>,
+    /// Language of the agent side.
     pub agent_language: Option<String>,
+    /// Whether messages are translated automatically.
     pub auto_translation_status: Option<bool>,
     /// Replaces the ticket's tags.
     pub tag_ids: Option<Vec<Uuid>>,
