@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_sites_and_people;
 mod m20261123_000002_tickets;
+mod m20261123_000003_ticket_search;
 mod util;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_sites_and_people::Migration),
             Box::new(m20261123_000002_tickets::Migration),
+            Box::new(m20261123_000003_ticket_search::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! unread counts), turned into SQL, and keyset pages that stay stable while tickets are added.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -193,7 +193,11 @@ pub async fn filtered(
         .map(str::trim)
         .filter(|w| !w.is_empty())
     {
-        cond = cond.add(keywords_match(actor, words));
+        cond = cond.add(super::search::matching(
+            db.get_database_backend(),
+            actor,
+            words,
+        ));
     }
     if let Some(id) = filter.contact_or_visitor_id {
         cond = cond.add(tickets::Column::ContactOrVisitorId.eq(id));
@@ -258,35 +262,4 @@ pub(crate) fn has_tag_in(actor: &Principal, tags: Vec<Uuid>) -> SimpleExpr {
             .and_where(ticket_tags::Column::TagId.is_in(tags))
             .to_owned(),
     )
-}
-
-/// Case-insensitive substring match on the subject or any message body.
-fn keywords_match(actor: &Principal, words: &str) -> Condition {
-    let pattern = format!("%{}%", escape_like(&words.to_lowercase()));
-    let subject = Expr::expr(Func::lower(Expr::col((
-        tickets::Entity,
-        tickets::Column::Subject,
-    ))))
-    .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
-    let in_messages = Expr::col((tickets::Entity, tickets::Column::Id)).in_subquery(
-        Query::select()
-            .column(messages::Column::TicketId)
-            .from(messages::Entity)
-            .and_where(messages::Column::SiteId.eq(actor.site_id))
-            .and_where(
-                Expr::expr(Func::lower(Expr::col((
-                    messages::Entity,
-                    messages::Column::Body,
-                ))))
-                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
-            )
-            .to_owned(),
-    );
-    Condition::any().add(subject).add(in_messages)
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::tickets::{apply_status, as_resolver, lock, log_event};
-use super::{Principal, now};
+use super::{Principal, now, search};
 use crate::entity::*;
 use crate::{Error, Result};
 
@@ -74,7 +74,9 @@ pub async fn merge(
     s.if_has_draft = Set(false);
     s.last_message_id = Set(None);
     s.last_updated_time = Set(at);
-    s.update(&txn).await?;
+    let source = s.update(&txn).await?;
+    search::reindex(&txn, actor, &target).await?;
+    search::reindex(&txn, actor, &source).await?;
 
     log_event(
         &txn,

@@ -6,6 +6,7 @@ pub mod language;
 pub mod listing;
 pub mod merge;
 mod scope;
+pub mod search;
 pub mod sites;
 pub mod text;
 pub mod tickets;

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Principal, now, optional_text, required_text};
+use super::{Principal, now, optional_text, required_text, search};
 use crate::entity::*;
 use crate::{Error, Result};
 
@@ -179,6 +179,7 @@ pub async fn create(
     .await?;
 
     set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
+    search::reindex(&txn, actor, &ticket).await?;
     log_event(
         &txn,
         actor,
@@ -225,6 +226,7 @@ pub(crate) async fn record_message(
     t.last_message_channel_id = Set(message.channel_id.clone());
     t.last_message_channel_account_id = Set(message.channel_account_id);
     t.last_updated_time = Set(at);
+    search::append(txn, ticket.site_id, ticket.id, &message.body).await?;
     if message.is_internal {
         return Ok(t.update(txn).await?);
     }
@@ -500,6 +502,9 @@ pub async fn update(
         log_event(&txn, actor, id, "edited", json!({ "fields": edited })).await?;
     }
     let saved = save(&txn, t).await?;
+    if saved.subject != ticket.subject {
+        search::reindex(&txn, actor, &saved).await?;
+    }
     txn.commit().await?;
     Ok(saved)
 }
@@ -557,6 +562,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Resu
         .filter(tickets::Column::Id.eq(id))
         .exec(&txn)
         .await?;
+    search::remove(&txn, id).await?;
     txn.commit().await?;
     Ok(ticket)
 }

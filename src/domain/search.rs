@@ -1,0 +1,172 @@
+//! Keyword search: each ticket has one search document (its subject and the readable text of
+//! its messages) indexed by the database's full-text engine. The document is written here,
+//! in the same transaction as the change it follows.
+
+use sea_orm::ColumnTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{ConnectionTrait, DbBackend, QueryFilter, QueryOrder, Statement};
+
+use super::Principal;
+use super::text::plain_text;
+use crate::Result;
+use crate::entity::*;
+
+/// Writes a ticket's search document from scratch: its subject and every message's text.
+pub(crate) async fn reindex(
+    db: &impl ConnectionTrait,
+    actor: &Principal,
+    ticket: &tickets::Model,
+) -> Result<()> {
+    let messages = actor
+        .find::<messages::Entity>()
+        .filter(messages::Column::TicketId.eq(ticket.id))
+        .order_by_asc(messages::Column::Time)
+        .all(db)
+        .await?;
+    let mut document = ticket.subject.clone();
+    for m in &messages {
+        document.push('\n');
+        document.push_str(&plain_text(&m.body));
+    }
+    write(db, actor, ticket.id, &document).await
+}
+
+/// Adds one message's text to a ticket's search document.
+pub(crate) async fn append(
+    db: &impl ConnectionTrait,
+    site_id: uuid::Uuid,
+    ticket_id: i64,
+    body: &str,
+) -> Result<()> {
+    let text = plain_text(body);
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "UPDATE ticket_search SET document = document || E'\\n' || $1 WHERE ticket_id = $2 AND site_id = $3"
+        }
+        _ => {
+            "UPDATE ticket_search SET document = document || char(10) || ? WHERE rowid = ? AND site_id = ?"
+        }
+    };
+    let stmt = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [text.into(), ticket_id.into(), site_id.into()],
+    );
+    db.execute_raw(stmt).await?;
+    Ok(())
+}
+
+/// Replaces a ticket's search document.
+async fn write(
+    db: &impl ConnectionTrait,
+    actor: &Principal,
+    ticket_id: i64,
+    document: &str,
+) -> Result<()> {
+    let backend = db.get_database_backend();
+    let statements: &[&str] = match backend {
+        DbBackend::Postgres => &[
+            "INSERT INTO ticket_search (ticket_id, site_id, document) VALUES ($1, $2, $3)
+             ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document",
+        ],
+        // FTS5 tables have no upsert: remove, then insert.
+        _ => &[
+            "DELETE FROM ticket_search WHERE rowid = ?",
+            "INSERT INTO ticket_search (rowid, site_id, document) VALUES (?, ?, ?)",
+        ],
+    };
+    for (i, sql) in statements.iter().enumerate() {
+        let values: Vec<sea_orm::Value> = if statements.len() == 2 && i == 0 {
+            vec![ticket_id.into()]
+        } else {
+            vec![ticket_id.into(), actor.site_id.into(), document.into()]
+        };
+        db.execute_raw(Statement::from_sql_and_values(backend, *sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops a ticket's search document (PostgreSQL does it by cascade; FTS5 tables have none).
+pub(crate) async fn remove(db: &impl ConnectionTrait, ticket_id: i64) -> Result<()> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "DELETE FROM ticket_search WHERE rowid = ?",
+            [ticket_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The words of a search, as the index sees them: letters and digits, lower-cased.
+fn words(keywords: &str) -> Vec<String> {
+    keywords
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Tickets whose document holds every word of `keywords`, each as a word or the start of
+/// one (`refu` finds "refund"). Keywords with no word in them match nothing.
+pub(crate) fn matching(backend: DbBackend, actor: &Principal, keywords: &str) -> SimpleExpr {
+    let words = words(keywords);
+    if words.is_empty() {
+        return Expr::val(1).eq(0);
+    }
+    let id = Expr::col((tickets::Entity, tickets::Column::Id));
+    match backend {
+        DbBackend::Postgres => {
+            // Words are letters and digits only, so they are safe inside a tsquery.
+            let query = words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column("ticket_id")
+                    .from("ticket_search")
+                    .and_where(Expr::col("site_id").eq(actor.site_id))
+                    .and_where(Expr::cust_with_values(
+                        "to_tsvector('simple', document) @@ to_tsquery('simple', $1)",
+                        [query],
+                    ))
+                    .to_owned(),
+            )
+        }
+        _ => {
+            let query = words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .expr(Expr::cust("rowid"))
+                    .from("ticket_search")
+                    .and_where(Expr::cust_with_values("ticket_search MATCH ?", [query]))
+                    .and_where(Expr::col("site_id").eq(actor.site_id))
+                    .to_owned(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_are_letters_and_digits() {
+        assert_eq!(
+            words("Refund: 50% off_coupon!"),
+            vec!["refund", "50", "off", "coupon"]
+        );
+        assert_eq!(words("\"; DROP TABLE x; --"), vec!["drop", "table", "x"]);
+        assert!(words("%%% ***").is_empty());
+    }
+}
