@@ -189,6 +189,42 @@ impl Ticket {
     async fn tag_ids(&self, ctx: &Context<'_>) -> GqlResult<Vec<Uuid>> {
         super::directory::ticket_tag_ids(ctx, &self.0).await
     }
+    /// The ticket's tags, by name.
+    async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::directory::Tag>> {
+        super::directory::ticket_tags(ctx, &self.0).await
+    }
+    /// The agent or chatbot the ticket is assigned to; null when unassigned.
+    async fn assignee(&self, ctx: &Context<'_>) -> GqlResult<Option<super::directory::Assignee>> {
+        super::directory::ticket_assignee(ctx, &self.0).await
+    }
+    /// The department the ticket is assigned to.
+    async fn department_assignee(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<super::directory::Department>> {
+        super::directory::ticket_department_assignee(ctx, &self.0).await
+    }
+    /// The contact or visitor the ticket is about.
+    async fn contact_or_visitor(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<super::directory::Participant>> {
+        super::directory::ticket_contact_or_visitor(ctx, &self.0).await
+    }
+    /// Who created the ticket.
+    async fn created_by(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<super::directory::Participant>> {
+        super::directory::ticket_created_by(ctx, &self.0).await
+    }
+    /// Who replied to the ticket most recently.
+    async fn last_replied_by(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<super::directory::Participant>> {
+        super::directory::ticket_last_replied_by(ctx, &self.0).await
+    }
 
     // ---- end of directory relations ----
 

@@ -7,6 +7,7 @@ mod language;
 
 mod auth;
 mod cli;
+mod directory;
 mod schema;
 mod ticket_list;
 mod ticket_mutations;
