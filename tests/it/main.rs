@@ -5,5 +5,6 @@ mod harness;
 
 mod auth;
 mod cli;
+mod conversation;
 mod schema;
 mod tickets;
