@@ -2,6 +2,7 @@
 //! the REST shim, which runs on it) goes through here. Functions take the acting [`Principal`]
 //! and reach rows only through [`Principal::find`], which scopes every query to its site.
 
+pub mod conversation;
 pub mod directory;
 pub mod language;
 pub mod listing;

@@ -230,6 +230,41 @@ impl Ticket {
 
     // ---- Relations to the conversation: resolvers live in graphql/conversation.rs. ----
 
+    /// The ticket's messages and notes, oldest first: a Relay connection paged with `first`
+    /// and `after` or `last` and `before` (20 when neither size is given, at most 100).
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<super::conversation::MessageConnection> {
+        super::conversation::ticket_messages(ctx, &self.0, first, after, last, before).await
+    }
+    /// The last message of the ticket.
+    async fn last_message(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<super::conversation::Message>> {
+        super::conversation::ticket_last_message(ctx, &self.0).await
+    }
+    /// The reply draft of the ticket.
+    async fn draft(&self, ctx: &Context<'_>) -> GqlResult<Option<super::conversation::Draft>> {
+        super::conversation::ticket_draft(ctx, &self.0).await
+    }
+    /// Agents mentioned in the ticket's notes.
+    async fn note_mentions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Vec<super::conversation::NoteMention>> {
+        super::conversation::ticket_note_mentions(ctx, &self.0).await
+    }
+    /// What happened to the ticket, oldest first.
+    async fn event_logs(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::conversation::EventLog>> {
+        super::conversation::ticket_event_logs(ctx, &self.0).await
+    }
+
     // ---- end of conversation relations ----
 }
 

@@ -8,6 +8,8 @@
 //! the test; it never falls back to SQLite.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deskgraph::app::{self, AppState};
@@ -199,8 +201,37 @@ pub struct TestApp {
     pub auth: Auth,
     pub site: NewSite,
     pub token: String,
+    /// The SQL the server runs, for tests that count queries; records only when started.
+    pub sql: SqlLog,
     #[allow(dead_code)] // held so the database lives as long as the server
     pub test_db: TestDb,
+}
+
+/// Records the SQL statements that the server (not the test's own `db`) runs between
+/// [`SqlLog::start`] and [`SqlLog::stop`].
+#[derive(Clone, Default)]
+pub struct SqlLog {
+    recording: Arc<AtomicBool>,
+    statements: Arc<Mutex<Vec<String>>>,
+}
+
+impl SqlLog {
+    fn record(&self, sql: &str) {
+        if self.recording.load(Ordering::SeqCst) {
+            self.statements.lock().unwrap().push(sql.to_owned());
+        }
+    }
+
+    pub fn start(&self) {
+        self.statements.lock().unwrap().clear();
+        self.recording.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops recording; returns what was run since [`SqlLog::start`].
+    pub fn stop(&self) -> Vec<String> {
+        self.recording.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.statements.lock().unwrap())
+    }
 }
 
 impl TestApp {
@@ -219,7 +250,11 @@ impl TestApp {
         let auth = Auth::from_secret(TEST_SECRET.as_bytes());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let router = app::router(AppState::new(db.clone(), auth.clone(), translator));
+        let sql = SqlLog::default();
+        let mut server_db = db.clone();
+        let log = sql.clone();
+        server_db.set_metric_callback(move |info| log.record(&info.statement.sql));
+        let router = app::router(AppState::new(server_db, auth.clone(), translator));
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let site = sites::create_site(&db, "Test site").await.unwrap();
         let token = auth
@@ -232,6 +267,7 @@ impl TestApp {
             auth,
             site,
             token,
+            sql,
             test_db,
         }
     }

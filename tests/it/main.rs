@@ -7,6 +7,7 @@ mod language;
 
 mod auth;
 mod cli;
+mod conversation;
 mod directory;
 mod schema;
 mod ticket_list;
