@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::conversation::{self, NewMessage};
 use super::{Principal, now, optional_text, required_text, search};
 use crate::entity::*;
 use crate::{Error, Result};
@@ -37,6 +38,8 @@ pub struct NewTicket {
     pub agent_language: Option<String>,
     pub auto_translation_status: Option<bool>,
     pub tag_ids: Vec<Uuid>,
+    /// The ticket's first messages, oldest first.
+    pub messages: Vec<NewMessage>,
 }
 
 /// A change to a ticket. `None` leaves a field as it is; for the clearable references,
@@ -65,6 +68,8 @@ pub struct TicketChanges {
     pub tag_ids: Option<Vec<Uuid>>,
     /// Optimistic concurrency: refuse the change if the ticket changed since this time.
     pub expected_last_updated_time: Option<DateTime<Utc>>,
+    /// Messages to add, oldest first.
+    pub messages: Vec<NewMessage>,
 }
 
 pub async fn get(db: &DatabaseConnection, actor: &Principal, id: i64) -> Result<tickets::Model> {
@@ -180,14 +185,16 @@ pub async fn create(
 
     set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
     search::reindex(&txn, actor, &ticket).await?;
-    log_event(
-        &txn,
-        actor,
-        ticket.id,
-        "created",
-        json!({ "status": status }),
-    )
-    .await?;
+    log_event(&txn, actor, ticket.id, "created", json!({ "status": status })).await?;
+    let (mut ticket, _) = conversation::insert_messages(&txn, actor, ticket, input.messages).await?;
+    // An explicit status wins over the turns the messages took.
+    if let Some(explicit) = input.status
+        && ticket.status != explicit
+    {
+        let mut t: tickets::ActiveModel = ticket.clone().into();
+        apply_status(&mut t, &ticket, explicit, as_resolver(actor), now());
+        ticket = t.update(&txn).await?;
+    }
     txn.commit().await?;
     Ok(ticket)
 }
@@ -358,6 +365,8 @@ pub async fn update(
             expected.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         )));
     }
+    // Messages first, so that an explicit status below wins over the turns they take.
+    let (ticket, _) = conversation::insert_messages(&txn, actor, ticket, changes.messages).await?;
     let mut t: tickets::ActiveModel = ticket.clone().into();
     let mut edited: Vec<&str> = Vec::new();
     if let Some(subject) = &changes.subject {

@@ -591,7 +591,6 @@ impl ConversationMutation {
     ) -> GqlResult<Message> {
         let (db, actor) = session(ctx)?;
         let message = domain::add_message(db, actor, ticket_id, input.into()).await?;
-        forget_cached(ctx);
         Ok(Message(message))
     }
 
@@ -604,7 +603,6 @@ impl ConversationMutation {
     ) -> GqlResult<Message> {
         let (db, actor) = session(ctx)?;
         let note = domain::add_note(db, actor, ticket_id, input.into()).await?;
-        forget_cached(ctx);
         Ok(Message(note))
     }
 
@@ -617,7 +615,6 @@ impl ConversationMutation {
     ) -> GqlResult<Draft> {
         let (db, actor) = session(ctx)?;
         let draft = domain::save_draft(db, actor, ticket_id, input.into()).await?;
-        forget_cached(ctx);
         Ok(Draft(draft))
     }
 
@@ -625,30 +622,8 @@ impl ConversationMutation {
     async fn discard_draft(&self, ctx: &Context<'_>, ticket_id: i64) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
         let ticket = domain::discard_draft(db, actor, ticket_id).await?;
-        forget_cached(ctx);
         Ok(Ticket(ticket))
     }
-}
-
-/// Mutations of one document run in turn and share the request's loaders: after a write, what
-/// they cached may be stale, so drop it.
-fn forget_cached(ctx: &Context<'_>) {
-    macro_rules! clear {
-        ($($loader:ty => $key:ty),*) => {$(
-            if let Ok(l) = loaders::get::<$loader>(ctx) {
-                l.clear::<$key>();
-            }
-        )*};
-    }
-    clear!(
-        MessagesByTicket => i64,
-        MessageById => Uuid,
-        AttachmentsByMessage => Uuid,
-        DraftByTicket => i64,
-        DraftAttachmentsByTicket => i64,
-        MentionsByTicket => i64,
-        EventLogsByTicket => i64
-    );
 }
 
 // ---- Paging ----

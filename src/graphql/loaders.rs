@@ -9,7 +9,7 @@ use std::hash::Hash;
 use std::time::Duration;
 
 use async_graphql::Request;
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{ColumnTrait, DatabaseConnection, Order, QueryFilter, QueryOrder};
 
 use super::{GqlError, conversation, directory, tickets};
@@ -27,11 +27,12 @@ pub struct Scope {
     pub actor: Principal,
 }
 
-/// A loader with the project's batching settings and a cache that lives for one request.
+/// A loader with the project's batching settings. It keeps no cache: a batch already asks
+/// for each key once, and a cache would go stale between the mutations of one document.
 pub fn loader<L: Loader<K, Error = GqlError>, K: Send + Sync + Hash + Eq + Clone + 'static>(
     inner: L,
-) -> DataLoader<L, HashMapCache> {
-    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
+) -> DataLoader<L> {
+    DataLoader::new(inner, tokio::spawn)
         .delay(BATCH_DELAY)
         .max_batch_size(MAX_BATCH)
 }
@@ -100,8 +101,8 @@ where
 /// The loader of type `L` attached to this request.
 pub fn get<'a, L: Send + Sync + 'static>(
     ctx: &async_graphql::Context<'a>,
-) -> Result<&'a DataLoader<L, HashMapCache>, GqlError> {
-    ctx.data_opt::<DataLoader<L, HashMapCache>>()
+) -> Result<&'a DataLoader<L>, GqlError> {
+    ctx.data_opt::<DataLoader<L>>()
         .ok_or_else(|| {
             crate::Error::Internal(anyhow::anyhow!(
                 "loader {} missing from the request",

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
+use super::conversation::MessageInput;
 use super::enums::{AssigneeType, ParticipantType, Priority, ReplyingAgent, TicketStatus};
 use super::{DateTime, GqlResult, session};
 use crate::domain::listing::{self, Cursor, Page, Sort, SortField};
@@ -628,6 +629,8 @@ pub struct CreateTicketInput {
     pub auto_translation_status: Option<bool>,
     /// Tags of the ticket.
     pub tag_ids: Option<Vec<Uuid>>,
+    /// The ticket's first messages, oldest first.
+    pub messages: Option<Vec<MessageInput>>,
 }
 
 impl From<CreateTicketInput> for domain::NewTicket {
@@ -650,6 +653,7 @@ impl From<CreateTicketInput> for domain::NewTicket {
             agent_language: i.agent_language,
             auto_translation_status: i.auto_translation_status,
             tag_ids: i.tag_ids.unwrap_or_default(),
+            messages: i.messages.unwrap_or_default().into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -699,6 +703,8 @@ pub struct UpdateTicketInput {
     /// The ticket's `lastUpdatedTime` as the caller last read it: if the ticket changed
     /// since, nothing changes and the answer is a CONFLICT.
     pub expected_last_updated_time: Option<DateTime>,
+    /// Messages to add, oldest first.
+    pub messages: Option<Vec<MessageInput>>,
 }
 
 impl From<UpdateTicketInput> for domain::TicketChanges {
@@ -724,6 +730,7 @@ impl From<UpdateTicketInput> for domain::TicketChanges {
             auto_translation_status: i.auto_translation_status,
             tag_ids: i.tag_ids,
             expected_last_updated_time: i.expected_last_updated_time.map(|t| t.0),
+            messages: i.messages.unwrap_or_default().into_iter().map(Into::into).collect(),
         }
     }
 }
