@@ -20,7 +20,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: DatabaseConnection, auth: Auth, translator: Option<Translator>) -> Self {
         AppState {
-            schema: graphql::build_schema(db.clone(), translator),
+            schema: graphql::build_schema(db.clone(), translator, auth.active_agents()),
             db,
             auth: Arc::new(auth),
         }

@@ -1,7 +1,9 @@
 //! Bearer tokens: a JWT naming one agent of one site, signed with the instance key.
 //! One algorithm (HS256) is accepted; `exp`, issuer and audience are required.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -36,6 +38,44 @@ pub struct Auth {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    active: ActiveAgents,
+}
+
+/// How long an agent found active is trusted without asking the database again. It keeps the
+/// check off the hot path of every request; changes to an agent made through this process take
+/// effect at once ([`ActiveAgents::forget`]), changes made through another replica within this.
+pub const ACTIVE_AGENT_TTL: Duration = Duration::from_secs(5);
+const ACTIVE_AGENT_MAX: usize = 10_000;
+
+/// Agents recently found to exist and be active, shared by the requests of one process.
+#[derive(Clone, Default)]
+pub struct ActiveAgents(Arc<Mutex<HashMap<Principal, Instant>>>);
+
+impl ActiveAgents {
+    fn fresh(&self, p: &Principal) -> bool {
+        let seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        seen.get(p)
+            .is_some_and(|at| at.elapsed() < ACTIVE_AGENT_TTL)
+    }
+
+    fn remember(&self, p: Principal) {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= ACTIVE_AGENT_MAX {
+            seen.retain(|_, at| at.elapsed() < ACTIVE_AGENT_TTL);
+            if seen.len() >= ACTIVE_AGENT_MAX {
+                seen.clear();
+            }
+        }
+        seen.insert(p, Instant::now());
+    }
+
+    /// Drops what is known of an agent: the next request with their token asks the database.
+    pub fn forget(&self, agent_id: Uuid) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|p, _| p.agent_id != agent_id);
+    }
 }
 
 impl Auth {
@@ -49,6 +89,7 @@ impl Auth {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            active: ActiveAgents::default(),
         }
     }
 
@@ -118,12 +159,23 @@ impl Auth {
             site_id: claims.site,
             agent_id: claims.sub,
         };
+        if self.active.fresh(&principal) {
+            return Ok(principal);
+        }
         match sites::active_agent(db, &principal).await? {
-            Some(_) => Ok(principal),
+            Some(_) => {
+                self.active.remember(principal);
+                Ok(principal)
+            }
             None => Err(Error::Unauthenticated(
                 "the token's agent does not exist or is not active".into(),
             )),
         }
+    }
+
+    /// The process's record of active agents, for the code that changes agents.
+    pub fn active_agents(&self) -> ActiveAgents {
+        self.active.clone()
     }
 }
 

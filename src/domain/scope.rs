@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::entity::*;
 
 /// Who is acting: one agent of one site, as named by a verified bearer token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Principal {
     pub site_id: Uuid,
     pub agent_id: Uuid,

@@ -185,8 +185,16 @@ pub async fn create(
 
     set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
     search::reindex(&txn, actor, &ticket).await?;
-    log_event(&txn, actor, ticket.id, "created", json!({ "status": status })).await?;
-    let (mut ticket, _) = conversation::insert_messages(&txn, actor, ticket, input.messages).await?;
+    log_event(
+        &txn,
+        actor,
+        ticket.id,
+        "created",
+        json!({ "status": status }),
+    )
+    .await?;
+    let (mut ticket, _) =
+        conversation::insert_messages(&txn, actor, ticket, input.messages).await?;
     // An explicit status wins over the turns the messages took.
     if let Some(explicit) = input.status
         && ticket.status != explicit

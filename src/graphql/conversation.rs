@@ -136,7 +136,7 @@ impl Message {
     }
     /// Files attached to the message, in the order they were given.
     async fn attachments(&self, ctx: &Context<'_>) -> GqlResult<Vec<Attachment>> {
-        let rows = loaders::get::<AttachmentsByMessage>(ctx)?
+        let rows = loaders::get::<AttachmentsByMessage, _>(ctx)?
             .load_one(self.0.id)
             .await?;
         Ok(rows
@@ -226,7 +226,7 @@ impl Draft {
     }
     /// Files attached to the draft, in the order they were given.
     async fn attachments(&self, ctx: &Context<'_>) -> GqlResult<Vec<DraftAttachment>> {
-        let rows = loaders::get::<DraftAttachmentsByTicket>(ctx)?
+        let rows = loaders::get::<DraftAttachmentsByTicket, _>(ctx)?
             .load_one(self.0.ticket_id)
             .await?;
         Ok(rows
@@ -356,7 +356,7 @@ pub async fn ticket_messages(
     before: Option<String>,
 ) -> GqlResult<MessageConnection> {
     let page = Page::parse(first, after.as_deref(), last, before.as_deref())?;
-    let all = loaders::get::<MessagesByTicket>(ctx)?
+    let all = loaders::get::<MessagesByTicket, _>(ctx)?
         .load_one(ticket.id)
         .await?
         .unwrap_or_default();
@@ -371,13 +371,13 @@ pub async fn ticket_last_message(
     let Some(id) = ticket.last_message_id else {
         return Ok(None);
     };
-    let found = loaders::get::<MessageById>(ctx)?.load_one(id).await?;
+    let found = loaders::get::<MessageById, _>(ctx)?.load_one(id).await?;
     Ok(found.map(Message))
 }
 
 /// `Ticket.draft`.
 pub async fn ticket_draft(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Option<Draft>> {
-    let found = loaders::get::<DraftByTicket>(ctx)?
+    let found = loaders::get::<DraftByTicket, _>(ctx)?
         .load_one(ticket.id)
         .await?;
     Ok(found.map(Draft))
@@ -388,7 +388,7 @@ pub async fn ticket_note_mentions(
     ctx: &Context<'_>,
     ticket: &tickets::Model,
 ) -> GqlResult<Vec<NoteMention>> {
-    let rows = loaders::get::<MentionsByTicket>(ctx)?
+    let rows = loaders::get::<MentionsByTicket, _>(ctx)?
         .load_one(ticket.id)
         .await?;
     Ok(rows
@@ -403,7 +403,7 @@ pub async fn ticket_event_logs(
     ctx: &Context<'_>,
     ticket: &tickets::Model,
 ) -> GqlResult<Vec<EventLog>> {
-    let rows = loaders::get::<EventLogsByTicket>(ctx)?
+    let rows = loaders::get::<EventLogsByTicket, _>(ctx)?
         .load_one(ticket.id)
         .await?;
     Ok(rows.unwrap_or_default().into_iter().map(EventLog).collect())

@@ -1,7 +1,7 @@
 //! The site's directory: agents, departments, chatbots, contacts, visitors, tags and views;
 //! their lookups and mutations, and the ticket relations that point at them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use async_graphql::connection::{Connection, CursorType, Edge};
@@ -11,7 +11,7 @@ use async_graphql::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::{ColumnTrait, Order, QueryFilter, QueryOrder};
+use sea_orm::Order;
 use uuid::Uuid;
 
 use super::enums::ParticipantType;
@@ -256,7 +256,7 @@ impl View {
     }
     /// The conditions, in the order they were given.
     async fn conditions(&self, ctx: &Context<'_>) -> GqlResult<Vec<ViewCondition>> {
-        let rows = loaders::get::<ConditionsByView>(ctx)?
+        let rows = loaders::get::<ConditionsByView, _>(ctx)?
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
@@ -421,52 +421,66 @@ where
     }
 }
 
-/// The tags of tickets, each ticket's by name.
+/// The tags of tickets, each ticket's by name: one join of ticket_tags and tags.
 pub struct TagsByTicket(Scope);
+
+#[derive(sea_orm::FromQueryResult)]
+struct TaggedTicket {
+    ticket_id: i64,
+    id: Uuid,
+    site_id: Uuid,
+    name: String,
+    created_time: chrono::DateTime<chrono::Utc>,
+}
 
 impl Loader<i64> for TagsByTicket {
     type Value = Vec<tags::Model>;
     type Error = GqlError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<tags::Model>>, GqlError> {
-        let links = loaders::many_per_key::<ticket_tags::Entity, i64>(
-            &self.0,
-            ticket_tags::Column::TicketId,
-            keys,
-            |l| l.ticket_id,
-            &[],
-        )
-        .await?;
-        let tag_ids: HashSet<Uuid> = links.values().flatten().map(|l| l.tag_id).collect();
-        // Ordered by the database, so a ticket's tags sort as the `tags` list does.
-        let tags = if tag_ids.is_empty() {
-            Vec::new()
-        } else {
-            self.0
-                .actor
-                .find::<tags::Entity>()
-                .filter(tags::Column::Id.is_in(tag_ids))
-                .order_by(tags::Column::Name, Order::Asc)
-                .order_by(tags::Column::Id, Order::Asc)
-                .all(&self.0.db)
-                .await
-                .map_err(Error::from)?
-        };
-        let rank: HashMap<Uuid, usize> = tags.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
-        Ok(links
-            .into_iter()
-            .map(|(ticket, links)| {
-                let mut positions: Vec<usize> = links
-                    .iter()
-                    .filter_map(|l| rank.get(&l.tag_id).copied())
-                    .collect();
-                positions.sort_unstable();
-                (
-                    ticket,
-                    positions.into_iter().map(|i| tags[i].clone()).collect(),
-                )
-            })
-            .collect())
+        use sea_orm::FromQueryResult;
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        let site = self.0.actor.site_id;
+        // Both sides filtered by the caller's site, as `Principal::find` would.
+        let query = Query::select()
+            .column((ticket_tags::Entity, ticket_tags::Column::TicketId))
+            .columns([
+                (tags::Entity, tags::Column::Id),
+                (tags::Entity, tags::Column::SiteId),
+                (tags::Entity, tags::Column::Name),
+                (tags::Entity, tags::Column::CreatedTime),
+            ])
+            .from(ticket_tags::Entity)
+            .inner_join(
+                tags::Entity,
+                Expr::col((tags::Entity, tags::Column::Id))
+                    .equals((ticket_tags::Entity, ticket_tags::Column::TagId)),
+            )
+            .and_where(Expr::col((ticket_tags::Entity, ticket_tags::Column::SiteId)).eq(site))
+            .and_where(Expr::col((tags::Entity, tags::Column::SiteId)).eq(site))
+            .and_where(
+                Expr::col((ticket_tags::Entity, ticket_tags::Column::TicketId))
+                    .is_in(keys.iter().copied()),
+            )
+            .order_by((tags::Entity, tags::Column::Name), Order::Asc)
+            .order_by((tags::Entity, tags::Column::Id), Order::Asc)
+            .to_owned();
+        let statement = self.0.db.get_database_backend().build(&query);
+        let rows = TaggedTicket::find_by_statement(statement)
+            .all(&self.0.db)
+            .await
+            .map_err(Error::from)?;
+        let mut grouped: HashMap<i64, Vec<tags::Model>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for r in rows {
+            grouped.entry(r.ticket_id).or_default().push(tags::Model {
+                id: r.id,
+                site_id: r.site_id,
+                name: r.name,
+                created_time: r.created_time,
+            });
+        }
+        Ok(grouped)
     }
 }
 
@@ -510,7 +524,7 @@ where
     E: Record,
     E::Model: Send + Sync + Clone,
 {
-    loaders::get::<ById<E>>(ctx)?.load_one(id).await
+    loaders::get::<ById<E>, _>(ctx)?.load_one(id).await
 }
 
 // ---- ticket relations ----
@@ -530,7 +544,7 @@ pub async fn ticket_tags(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResul
 }
 
 async fn tags_of(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Vec<tags::Model>> {
-    Ok(loaders::get::<TagsByTicket>(ctx)?
+    Ok(loaders::get::<TagsByTicket, _>(ctx)?
         .load_one(ticket.id)
         .await?
         .unwrap_or_default())
@@ -975,14 +989,18 @@ impl DirectoryMutation {
             is_active: input.is_active,
             language: input.language,
         };
-        Ok(Agent(domain::update_agent(db, actor, id, changes).await?))
+        let updated = domain::update_agent(db, actor, id, changes).await?;
+        forget_agent(ctx, id);
+        Ok(Agent(updated))
     }
 
     /// Removes an agent (never yourself) and unassigns their tickets; returns the agent as it
     /// was.
     async fn delete_agent(&self, ctx: &Context<'_>, id: Uuid) -> GqlResult<Agent> {
         let (db, actor) = session(ctx)?;
-        Ok(Agent(domain::delete_agent(db, actor, id).await?))
+        let deleted = domain::delete_agent(db, actor, id).await?;
+        forget_agent(ctx, id);
+        Ok(Agent(deleted))
     }
 
     /// Adds a department to the caller's site.
@@ -1201,5 +1219,13 @@ impl DirectoryMutation {
     async fn delete_view(&self, ctx: &Context<'_>, id: Uuid) -> GqlResult<View> {
         let (db, actor) = session(ctx)?;
         Ok(View(domain::delete_view(db, actor, id).await?))
+    }
+}
+
+/// A changed or removed agent is looked up afresh on their next request, so deactivation takes
+/// effect at once in this process.
+fn forget_agent(ctx: &Context<'_>, id: Uuid) {
+    if let Some(active) = ctx.data_opt::<crate::auth::ActiveAgents>() {
+        active.forget(id);
     }
 }

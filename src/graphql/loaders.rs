@@ -1,23 +1,30 @@
-//! Per-request DataLoaders: created for each request with the caller's [`Principal`], so every
-//! batch is scoped to one site and no cache outlives the request.
+//! Per-request batch loaders: created for each request with the caller's [`Principal`], so
+//! every batch is scoped to one site and nothing outlives the request.
 //!
 //! Relations resolve through these, never one query per parent row. The generic helpers below
 //! turn a batch of keys into one `SELECT ... WHERE site_id = ? AND key IN (...)`.
+//!
+//! Why not async-graphql's `DataLoader`: it gathers keys for a fixed delay (1 ms by default,
+//! on a timer thread). Measured on a 50-ticket inbox with five relations (release build,
+//! SQLite, 300 sequential requests): 1 ms delay 4.4-4.7 ms mean; 100 µs 4.0-5.3 ms; no delay
+//! 7.4-9.5 ms, because batches split and the query count grew. A request's resolvers all run
+//! in one task, and all siblings of a list are polled before the task yields, so the
+//! [`Batcher`] below waits exactly one yield of that task instead of a time: every key of the
+//! level is in, and no time is spent waiting.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::Request;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use sea_orm::{ColumnTrait, DatabaseConnection, Order, QueryFilter, QueryOrder};
+use tokio::sync::oneshot;
 
 use super::{GqlError, conversation, directory, tickets};
 use crate::domain::{Principal, SiteScoped};
 
-/// How long a loader waits for more keys before it runs its batch.
-pub const BATCH_DELAY: Duration = Duration::from_millis(1);
-/// Most keys in one batch: keeps the `IN (...)` list well inside every backend's limits.
+/// Most keys in one query: keeps the `IN (...)` list well inside every backend's limits.
 pub const MAX_BATCH: usize = 500;
 
 /// What every loader holds: the database and the caller, whose site scopes each batch.
@@ -27,14 +34,120 @@ pub struct Scope {
     pub actor: Principal,
 }
 
-/// A loader with the project's batching settings. It keeps no cache: a batch already asks
-/// for each key once, and a cache would go stale between the mutations of one document.
-pub fn loader<L: Loader<K, Error = GqlError>, K: Send + Sync + Hash + Eq + Clone + 'static>(
-    inner: L,
-) -> DataLoader<L> {
-    DataLoader::new(inner, tokio::spawn)
-        .delay(BATCH_DELAY)
-        .max_batch_size(MAX_BATCH)
+type Reply<V> = oneshot::Sender<Result<Option<V>, GqlError>>;
+
+/// Gathers the keys asked for while the request's resolvers run, and loads them in one batch.
+/// It keeps no cache: a batch asks for each key once, and a cache would go stale between the
+/// mutations of one document.
+pub struct Batcher<L: Loader<K, Error = GqlError>, K: Send + Sync + Hash + Eq + Clone + 'static> {
+    inner: Arc<Inner<L, K>>,
+}
+
+struct Inner<L: Loader<K, Error = GqlError>, K: Send + Sync + Hash + Eq + Clone + 'static> {
+    loader: L,
+    pending: Mutex<Pending<K, L::Value>>,
+}
+
+struct Pending<K, V> {
+    keys: HashSet<K>,
+    waiting: Vec<(K, Reply<V>)>,
+    /// Whether a caller has taken on running the batch now gathering.
+    led: bool,
+}
+
+impl<L, K> Batcher<L, K>
+where
+    L: Loader<K, Error = GqlError>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    fn new(loader: L) -> Self {
+        let pending = Pending {
+            keys: HashSet::new(),
+            waiting: Vec::new(),
+            led: false,
+        };
+        Batcher {
+            inner: Arc::new(Inner {
+                loader,
+                pending: Mutex::new(pending),
+            }),
+        }
+    }
+
+    /// The value for `key`, loaded in one batch with every other key asked for meanwhile.
+    pub async fn load_one(&self, key: K) -> Result<Option<L::Value>, GqlError> {
+        let (tx, rx) = oneshot::channel();
+        let leads = {
+            let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.keys.insert(key.clone());
+            p.waiting.push((key, tx));
+            !std::mem::replace(&mut p.led, true)
+        };
+        if leads {
+            // Fires on drop too, so a cancelled leader never strands the others.
+            let dispatch = Dispatch(Some(self.inner.clone()));
+            // Siblings register their keys while this task finishes its current pass.
+            tokio::task::yield_now().await;
+            drop(dispatch);
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(crate::Error::Internal(anyhow::anyhow!("batch load dropped")).into())
+        })
+    }
+}
+
+/// Runs the gathered batch when dropped.
+struct Dispatch<L: Loader<K, Error = GqlError>, K: Send + Sync + Hash + Eq + Clone + 'static>(
+    Option<Arc<Inner<L, K>>>,
+);
+
+impl<L, K> Drop for Dispatch<L, K>
+where
+    L: Loader<K, Error = GqlError>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    fn drop(&mut self) {
+        let Some(inner) = self.0.take() else { return };
+        let (keys, waiting) = {
+            let mut p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.led = false;
+            (std::mem::take(&mut p.keys), std::mem::take(&mut p.waiting))
+        };
+        if waiting.is_empty() {
+            return;
+        }
+        // Its own task: the batch completes even if the request drops the caller that led it.
+        tokio::spawn(async move {
+            let keys: Vec<K> = keys.into_iter().collect();
+            let mut found = HashMap::with_capacity(keys.len());
+            let mut failed = None;
+            for chunk in keys.chunks(MAX_BATCH) {
+                match inner.loader.load(chunk).await {
+                    Ok(values) => found.extend(values),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            for (key, reply) in waiting {
+                let answer = match &failed {
+                    Some(e) => Err(e.clone()),
+                    None => Ok(found.get(&key).cloned()),
+                };
+                let _ = reply.send(answer);
+            }
+        });
+    }
+}
+
+/// A batch loader for one request.
+pub fn loader<L, K>(inner: L) -> Batcher<L, K>
+where
+    L: Loader<K, Error = GqlError>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    Batcher::new(inner)
 }
 
 /// Adds every loader to a request.
@@ -99,15 +212,16 @@ where
 }
 
 /// The loader of type `L` attached to this request.
-pub fn get<'a, L: Send + Sync + 'static>(
-    ctx: &async_graphql::Context<'a>,
-) -> Result<&'a DataLoader<L>, GqlError> {
-    ctx.data_opt::<DataLoader<L>>()
-        .ok_or_else(|| {
-            crate::Error::Internal(anyhow::anyhow!(
-                "loader {} missing from the request",
-                std::any::type_name::<L>()
-            ))
-            .into()
-        })
+pub fn get<'a, L, K>(ctx: &async_graphql::Context<'a>) -> Result<&'a Batcher<L, K>, GqlError>
+where
+    L: Loader<K, Error = GqlError>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    ctx.data_opt::<Batcher<L, K>>().ok_or_else(|| {
+        crate::Error::Internal(anyhow::anyhow!(
+            "loader {} missing from the request",
+            std::any::type_name::<L>()
+        ))
+        .into()
+    })
 }

@@ -13,6 +13,7 @@ mod tickets;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
+use crate::auth::ActiveAgents;
 use crate::domain::Principal;
 use crate::translate::Translator;
 use crate::{Error, Result};
@@ -38,8 +39,12 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySu
 }
 
 /// The schema with what resolvers need: the database and, when configured, the translator.
-pub fn build_schema(db: DatabaseConnection, translator: Option<Translator>) -> AppSchema {
-    let builder = schema_builder().data(db);
+pub fn build_schema(
+    db: DatabaseConnection,
+    translator: Option<Translator>,
+    active: ActiveAgents,
+) -> AppSchema {
+    let builder = schema_builder().data(db).data(active);
     match translator {
         Some(t) => builder.data(t).finish(),
         None => builder.finish(),

@@ -653,7 +653,12 @@ impl From<CreateTicketInput> for domain::NewTicket {
             agent_language: i.agent_language,
             auto_translation_status: i.auto_translation_status,
             tag_ids: i.tag_ids.unwrap_or_default(),
-            messages: i.messages.unwrap_or_default().into_iter().map(Into::into).collect(),
+            messages: i
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }
@@ -730,7 +735,12 @@ impl From<UpdateTicketInput> for domain::TicketChanges {
             auto_translation_status: i.auto_translation_status,
             tag_ids: i.tag_ids,
             expected_last_updated_time: i.expected_last_updated_time.map(|t| t.0),
-            messages: i.messages.unwrap_or_default().into_iter().map(Into::into).collect(),
+            messages: i
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }

@@ -4,9 +4,12 @@
 mod harness;
 
 mod language;
+mod lifecycle;
 
 mod auth;
+mod batching;
 mod cli;
+mod concurrency;
 mod conversation;
 mod directory;
 mod schema;
