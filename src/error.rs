@@ -18,9 +18,12 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
     /// The request is valid but clashes with the current state (a duplicate name, a stale
-    /// version, a ticket already merged).
-    #[error("{0}")]
-    Conflict(String),
+    /// version, a ticket already merged); `field` names the input at fault when there is one.
+    #[error("{message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     /// No credentials, or credentials that do not check out.
     #[error("{0}")]
     Unauthenticated(String),
@@ -45,6 +48,20 @@ impl Error {
         }
     }
 
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict_on(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         Error::NotFound(format!("{what} not found"))
     }
@@ -54,7 +71,7 @@ impl Error {
         match self {
             Error::BadInput { .. } => "BAD_USER_INPUT",
             Error::NotFound(_) => "NOT_FOUND",
-            Error::Conflict(_) => "CONFLICT",
+            Error::Conflict { .. } => "CONFLICT",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
             Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Error::Database(_) | Error::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -67,7 +84,7 @@ impl Error {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::BadInput { field, .. } => field.as_deref(),
+            Error::BadInput { field, .. } | Error::Conflict { field, .. } => field.as_deref(),
             _ => None,
         }
     }
@@ -108,7 +125,7 @@ impl From<DbErr> for Error {
         // crash; everything else is ours.
         match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
-                Error::Conflict("a record with the same unique value already exists".into())
+                Error::conflict("a record with the same unique value already exists")
             }
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => Error::BadInput {
                 field: None,

@@ -320,7 +320,7 @@ pub async fn update_agent(
     let agent = find::<agents::Entity>(&txn, actor, id, true).await?;
     // An agent who switches themselves off could not switch themselves back on.
     if changes.is_active == Some(false) && id == actor.agent_id {
-        return Err(Error::Conflict("you cannot deactivate yourself".into()));
+        return Err(Error::conflict("you cannot deactivate yourself"));
     }
     if let Some(email) = &email {
         ensure_agent_email_free(&txn, actor, email, Some(id)).await?;
@@ -357,7 +357,7 @@ pub async fn delete_agent(
     let txn = crate::db::begin_write(db).await?;
     let agent = find::<agents::Entity>(&txn, actor, id, true).await?;
     if id == actor.agent_id {
-        return Err(Error::Conflict("you cannot delete yourself".into()));
+        return Err(Error::conflict("you cannot delete yourself"));
     }
     unassign_tickets(&txn, actor, AssigneeType::Agent, id).await?;
     views::Entity::delete_many()
@@ -384,9 +384,10 @@ async fn ensure_agent_email_free(
         query = query.filter(agents::Column::Id.ne(id));
     }
     if query.count(txn).await? > 0 {
-        return Err(Error::Conflict(format!(
-            "email {email} is already used by another agent of this site"
-        )));
+        return Err(Error::conflict_on(
+            "email",
+            format!("email {email} is already used by another agent of this site"),
+        ));
     }
     Ok(())
 }
@@ -775,7 +776,7 @@ async fn ensure_no_ticket_refers_to(
             "contact"
         };
         let tickets = if count == 1 { "ticket" } else { "tickets" };
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{what} {id} is referenced by {count} {tickets}; delete those first"
         )));
     }
@@ -978,9 +979,10 @@ async fn ensure_tag_name_free(
         query = query.filter(tags::Column::Id.ne(id));
     }
     if query.count(txn).await? > 0 {
-        return Err(Error::Conflict(format!(
-            "name {name} is already used by another tag of this site"
-        )));
+        return Err(Error::conflict_on(
+            "name",
+            format!("name {name} is already used by another tag of this site"),
+        ));
     }
     Ok(())
 }

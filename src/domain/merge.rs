@@ -42,14 +42,14 @@ pub async fn merge(
     let (target, source) = if a.id == target_id { (a, b) } else { (b, a) };
     for (ticket, role) in [(&target, "target"), (&source, "source")] {
         if ticket.merged_to_target_id.is_some() {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "the {role} ticket {} is already merged into ticket {}",
                 ticket.id,
                 ticket.merged_to_target_id.unwrap_or_default()
             )));
         }
         if ticket.is_in_recycle_bin {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "the {role} ticket {} is in the recycle bin",
                 ticket.id
             )));

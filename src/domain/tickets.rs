@@ -237,35 +237,47 @@ pub(crate) async fn record_message(
 ) -> Result<tickets::Model> {
     let at = now();
     let mut t: tickets::ActiveModel = ticket.clone().into();
-    t.last_message_id = Set(Some(message.id));
-    t.last_message_channel_id = Set(message.channel_id.clone());
-    t.last_message_channel_account_id = Set(message.channel_account_id);
     t.last_updated_time = Set(at);
     search::append(txn, ticket.site_id, ticket.id, &message.body).await?;
+    // Imported history can arrive with past times: only the newest message is the last one,
+    // and only the newest reply decides whose turn it is.
+    if is_newer_than_last_message(txn, &ticket, message).await? {
+        t.last_message_id = Set(Some(message.id));
+        t.last_message_channel_id = Set(message.channel_id.clone());
+        t.last_message_channel_account_id = Set(message.channel_account_id);
+    }
     if message.is_internal {
         return Ok(t.update(txn).await?);
     }
     t.total_replies = Set(ticket.total_replies + 1);
-    t.last_replied_by_id = Set(message.sent_by_id);
-    t.last_replied_by_type = Set(message.sent_by_type);
-    t.last_replied_time = Set(Some(message.time));
+    let latest_reply = ticket
+        .last_replied_time
+        .is_none_or(|last| message.time >= last);
+    if latest_reply {
+        t.last_replied_by_id = Set(message.sent_by_id);
+        t.last_replied_by_type = Set(message.sent_by_type);
+        t.last_replied_time = Set(Some(message.time));
+    }
     match message.sent_by_type {
         Some(kind) if kind.is_customer() => {
-            t.is_read_by_agent = Set(false);
-            if ticket.status != TicketStatus::PendingInternal {
-                apply_status(&mut t, &ticket, TicketStatus::PendingInternal, None, at);
+            if latest_reply {
+                t.is_read_by_agent = Set(false);
+                if ticket.status != TicketStatus::PendingInternal {
+                    apply_status(&mut t, &ticket, TicketStatus::PendingInternal, None, at);
+                }
             }
         }
         Some(kind @ (ParticipantType::Agent | ParticipantType::Chatbot)) => {
             t.response_count = Set(ticket.response_count + 1);
-            if ticket.first_response_time_span.is_none() {
-                let span = (message.time - ticket.created_time).num_seconds().max(0);
-                t.first_response_time_span = Set(Some(span));
-            }
+            let span = (message.time - ticket.created_time).num_seconds().max(0);
+            let first = ticket
+                .first_response_time_span
+                .map_or(span, |s| s.min(span));
+            t.first_response_time_span = Set(Some(first));
             t.replying_agent = Set(ticket
                 .replying_agent
                 .with_reply_from(kind == ParticipantType::Chatbot));
-            if ticket.status != TicketStatus::PendingExternal {
+            if latest_reply && ticket.status != TicketStatus::PendingExternal {
                 apply_status(&mut t, &ticket, TicketStatus::PendingExternal, None, at);
             }
         }
@@ -274,6 +286,21 @@ pub(crate) async fn record_message(
         _ => {}
     }
     Ok(t.update(txn).await?)
+}
+
+async fn is_newer_than_last_message(
+    txn: &DatabaseTransaction,
+    ticket: &tickets::Model,
+    message: &messages::Model,
+) -> Result<bool> {
+    let Some(last_id) = ticket.last_message_id else {
+        return Ok(true);
+    };
+    let last = messages::Entity::find_by_id(last_id)
+        .filter(messages::Column::SiteId.eq(ticket.site_id))
+        .one(txn)
+        .await?;
+    Ok(last.is_none_or(|last| (message.time, message.id) >= (last.time, last.id)))
 }
 
 /// Stamps a ticket as changed now, with other changes already set on `t`.
@@ -368,7 +395,7 @@ pub async fn update(
     if let Some(expected) = changes.expected_last_updated_time
         && expected != ticket.last_updated_time
     {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "ticket {id} changed since {}: read it again and retry",
             expected.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         )));

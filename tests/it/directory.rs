@@ -278,7 +278,7 @@ async fn an_agent_email_already_used_in_the_site_is_a_conflict() {
             json!({ "input": { "name": "Other Ann", "email": "ANN@example.com" } }),
         )
         .await;
-    assert_error(&error, "CONFLICT", None);
+    assert_error(&error, "CONFLICT", Some("email"));
     assert!(
         error["message"].as_str().unwrap().contains("email"),
         "{error}"
@@ -297,7 +297,7 @@ async fn an_agent_email_already_used_in_the_site_is_a_conflict() {
             json!({ "id": bob["id"], "input": { "email": "ann@example.com", "name": "Bobby" } }),
         )
         .await;
-    assert_error(&error, "CONFLICT", None);
+    assert_error(&error, "CONFLICT", Some("email"));
     assert!(error["message"].as_str().unwrap().contains("email"));
     assert_eq!(
         get(&app, "Agent", &bob["id"]).await,
@@ -883,7 +883,7 @@ async fn a_tag_name_already_used_in_the_site_is_a_conflict_whatever_its_case() {
             json!({ "input": { "name": " billing " } }),
         )
         .await;
-    assert_error(&error, "CONFLICT", None);
+    assert_error(&error, "CONFLICT", Some("name"));
     assert!(
         error["message"].as_str().unwrap().contains("name"),
         "{error}"
@@ -894,7 +894,7 @@ async fn a_tag_name_already_used_in_the_site_is_a_conflict_whatever_its_case() {
             json!({ "id": bug["id"], "input": { "name": "BILLING" } }),
         )
         .await;
-    assert_error(&error, "CONFLICT", None);
+    assert_error(&error, "CONFLICT", Some("name"));
     assert_eq!(count::<tags::Entity>(&app).await, 2);
     assert_eq!(get(&app, "Tag", &bug["id"]).await["name"], "bug");
 

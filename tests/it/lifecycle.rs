@@ -234,3 +234,31 @@ async fn a_ticket_keeps_its_fields_true_through_a_whole_life() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_imported_message_with_a_past_time_counts_but_does_not_become_the_last() {
+    let app = TestApp::spawn().await;
+    let contact = fixtures::contact(&app.db, app.site.site.id, "Ann")
+        .await
+        .to_string();
+    let id = crate::ticket_list::create(
+        &app,
+        json!({ "subject": "s", "channelId": "email", "contactOrVisitorId": contact }),
+    )
+    .await;
+    let reply = message(&app, id, "Latest answer", None).await;
+    let before = ticket(&app, id).await;
+    app.graphql(
+        "mutation($id: Int!, $m: MessageInput!) { addMessage(ticketId: $id, input: $m) { id } }",
+        json!({ "id": id, "m": { "body": "old question", "sentById": contact, "sentByType": "CONTACT", "time": "2020-01-01T00:00:00.000Z" } }),
+    )
+    .await;
+    let after = ticket(&app, id).await;
+    assert_eq!(after["lastMessageId"], reply);
+    assert_eq!(after["lastRepliedTime"], before["lastRepliedTime"]);
+    assert_eq!(
+        after["status"], "PENDING_EXTERNAL",
+        "an old customer message does not make it their turn again"
+    );
+    assert_eq!(after["totalReplies"], 2);
+}
