@@ -74,6 +74,7 @@ pub enum ConditionOperator {
 /// A person who works tickets in the site.
 pub struct Agent(pub agents::Model);
 
+/// A person who works tickets in the site.
 #[Object]
 impl Agent {
     /// Id of the agent.
@@ -109,6 +110,7 @@ impl Agent {
 /// A group of agents that tickets can be assigned to.
 pub struct Department(pub departments::Model);
 
+/// A group of agents that tickets can be assigned to.
 #[Object]
 impl Department {
     /// Id of the department.
@@ -132,6 +134,7 @@ impl Department {
 /// A bot that can be assigned tickets and reply to them.
 pub struct Chatbot(pub chatbots::Model);
 
+/// A bot that can be assigned tickets and reply to them.
 #[Object]
 impl Chatbot {
     /// Id of the chatbot.
@@ -155,6 +158,7 @@ impl Chatbot {
 /// A known customer a ticket can be about.
 pub struct Contact(pub contacts::Model);
 
+/// A known customer a ticket can be about.
 #[Object]
 impl Contact {
     /// Id of the contact.
@@ -186,6 +190,7 @@ impl Contact {
 /// An anonymous customer (from live chat, say) a ticket can be about.
 pub struct Visitor(pub visitors::Model);
 
+/// An anonymous customer (from live chat, say) a ticket can be about.
 #[Object]
 impl Visitor {
     /// Id of the visitor.
@@ -213,6 +218,7 @@ impl Visitor {
 /// A label of the site's vocabulary, put on tickets to sort them.
 pub struct Tag(pub tags::Model);
 
+/// A label of the site's vocabulary, put on tickets to sort them.
 #[Object]
 impl Tag {
     /// Id of the tag.
@@ -232,6 +238,7 @@ impl Tag {
 /// A saved ticket filter, shared with the site or private to the agent who made it.
 pub struct View(pub views::Model);
 
+/// A saved ticket filter, shared with the site or private to the agent who made it.
 #[Object]
 impl View {
     /// Id of the view.
@@ -275,6 +282,7 @@ impl View {
 /// One test a ticket must pass to show in a view.
 pub struct ViewCondition(pub view_conditions::Model);
 
+/// One test a ticket must pass to show in a view.
 #[Object]
 impl ViewCondition {
     /// The ticket field tested, by its API name (`status`, `assigneeId`, ...).
@@ -298,6 +306,8 @@ pub struct ExternalParticipant {
     pub kind: entity::ParticipantType,
 }
 
+/// A party with no record in deskgraph (a channel account, the system, an outreach
+/// campaign): all that is known of it is its id and kind.
 #[Object]
 impl ExternalParticipant {
     /// Id of the party in the system it comes from.

@@ -9,12 +9,15 @@ use crate::entity;
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::TicketStatus")]
 pub enum TicketStatus {
+    /// Just opened; nobody has worked it yet.
     New,
     /// Waiting on the agent side.
     PendingInternal,
     /// Waiting on the customer.
     PendingExternal,
+    /// Parked by an agent, waiting on something outside the conversation.
     OnHold,
+    /// Done; a new message from the customer reopens it.
     Resolved,
 }
 
@@ -22,9 +25,13 @@ pub enum TicketStatus {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::Priority")]
 pub enum Priority {
+    /// Needs attention before anything else.
     Urgent,
+    /// Needs attention soon.
     High,
+    /// The default.
     Normal,
+    /// Can wait.
     Low,
 }
 
@@ -32,7 +39,9 @@ pub enum Priority {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::AssigneeType")]
 pub enum AssigneeType {
+    /// A person working tickets.
     Agent,
+    /// A bot.
     Chatbot,
 }
 
@@ -40,12 +49,19 @@ pub enum AssigneeType {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::ParticipantType")]
 pub enum ParticipantType {
+    /// A known customer.
     Contact,
+    /// An anonymous customer (a website visitor).
     Visitor,
+    /// A bot.
     Chatbot,
+    /// The channel account a message came through.
     ChannelAccount,
+    /// deskgraph itself, or the platform around it.
     System,
+    /// A person working tickets.
     Agent,
+    /// An outbound campaign.
     OutreachCampaign,
 }
 
@@ -53,8 +69,12 @@ pub enum ParticipantType {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::ReplyingAgent")]
 pub enum ReplyingAgent {
+    /// Nobody has replied yet.
     NoReply,
+    /// Only agents have replied.
     AgentOnly,
+    /// Only bots have replied.
     BotOnly,
+    /// Agents and bots have replied.
     AgentAndBot,
 }

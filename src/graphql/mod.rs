@@ -20,9 +20,11 @@ use crate::{Error, Result};
 
 pub use scalars::DateTime;
 
+/// What can be read: tickets, their conversations, the site's directory, unread counts.
 #[derive(MergedObject, Default)]
 pub struct Query(tickets::TicketQuery, directory::DirectoryQuery);
 
+/// What can be changed. Every mutation is one transaction: it happens whole or not at all.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     tickets::TicketMutation,

@@ -8,6 +8,8 @@ use chrono::{SecondsFormat, Utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
+/// An instant, as RFC 3339 in UTC with milliseconds: `2021-05-12T08:10:53.480Z`. Input may
+/// use any RFC 3339 offset.
 #[Scalar(name = "DateTime")]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {

@@ -17,6 +17,7 @@ use crate::entity::tickets;
 /// A helpdesk ticket: one conversation with a contact or visitor, worked by agents.
 pub struct Ticket(pub tickets::Model);
 
+/// A helpdesk ticket: one conversation with a contact or visitor, worked by agents.
 #[Object]
 impl Ticket {
     /// Id of the ticket.
@@ -395,6 +396,7 @@ pub struct TicketConnectionFields {
     filter: listing::TicketFilter,
 }
 
+/// Fields of a ticket list beyond its page.
 #[Object]
 impl TicketConnectionFields {
     /// How many tickets match the filter, on all pages.
