@@ -490,3 +490,83 @@ async fn every_ticket_mutation_on_another_sites_ticket_is_not_found_and_changes_
     }
     assert_eq!(ticket(&app, id).await, before);
 }
+
+#[tokio::test]
+async fn a_mention_counts_as_unread_for_the_mentioned_agent_until_they_read_the_ticket() {
+    let app = TestApp::spawn().await;
+    let id = new_ticket(&app).await;
+    let view = vocabulary::view(&app.db, app.site.site.id, ConditionMetType::All, &[]).await;
+    app.graphql(
+        "mutation($id: Int!) { markTicketRead(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    app.graphql(
+        "mutation($id: Int!, $me: UUID!) { addNote(ticketId: $id, input: { body: \"look\", mentionedAgentIds: [$me] }) { id } }",
+        json!({ "id": id, "me": app.site.admin.id }),
+    )
+    .await;
+    let query = "query($v: [UUID!]) { unreadCount(viewIds: $v) { allCount unreadCounts { unreadCount mentionedUnReadTicketIds mentionedUnReadCount } } }";
+    let counts = app.graphql(query, json!({ "v": [view] })).await["unreadCount"].clone();
+    assert_eq!(counts["allCount"], 0, "the ticket itself was read");
+    assert_eq!(
+        counts["unreadCounts"][0]["mentionedUnReadTicketIds"],
+        json!([id])
+    );
+    assert_eq!(counts["unreadCounts"][0]["mentionedUnReadCount"], 1);
+    app.graphql(
+        "mutation($id: Int!) { markTicketRead(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let counts = app.graphql(query, json!({ "v": [view] })).await["unreadCount"].clone();
+    assert_eq!(
+        counts["unreadCounts"][0]["mentionedUnReadCount"], 0,
+        "reading the ticket reads the mention"
+    );
+}
+
+#[tokio::test]
+async fn keywords_find_words_in_decoded_message_bodies_and_follow_merges() {
+    let app = TestApp::spawn().await;
+    let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
+    let a = create(
+        &app,
+        json!({ "subject": "Order", "channelId": "email", "contactOrVisitorId": contact }),
+    )
+    .await;
+    let b = create(
+        &app,
+        json!({ "subject": "Other", "channelId": "email", "contactOrVisitorId": contact }),
+    )
+    .await;
+    // "<p>Where is my parcel?</p>" as the spec's samples send bodies: a base64 data URI.
+    let body = format!(
+        "data:text/html;base64,{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "<p>Where is my parcel?</p>"
+        )
+    );
+    app.graphql(
+        "mutation($id: Int!, $b: String!) { addMessage(ticketId: $id, input: { body: $b, sentByType: CONTACT }) { id } }",
+        json!({ "id": b, "b": body }),
+    )
+    .await;
+    let search = "query($k: String!) { tickets(first: 10, filter: { keywords: $k }) { edges { node { id } } } }";
+    let found = app.graphql(search, json!({ "k": "parcel" })).await;
+    assert_eq!(found["tickets"]["edges"], json!([{ "node": { "id": b } }]));
+    assert_eq!(
+        app.graphql(search, json!({ "k": "base64" })).await["tickets"]["edges"],
+        json!([]),
+        "the encoding is not text"
+    );
+    // The words move with the messages when tickets merge.
+    app.graphql(
+        "mutation($t: Int!, $s: Int!) { mergeTicket(targetId: $t, sourceId: $s) { id } }",
+        json!({ "t": a, "s": b }),
+    )
+    .await;
+    let found = app.graphql(search, json!({ "k": "parcel" })).await;
+    assert_eq!(found["tickets"]["edges"], json!([{ "node": { "id": a } }]));
+}
