@@ -47,6 +47,14 @@ pub enum Command {
         #[arg(long, default_value = "24h", value_parser = parse_duration)]
         ttl: Duration,
     },
+    /// Fill a site (a new one unless --site) with realistic bulk data for benchmarks; prints
+    /// {"siteId","agentId","token","tickets","seconds"}.
+    Seed {
+        #[arg(long)]
+        tickets: usize,
+        #[arg(long)]
+        site: Option<Uuid>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +105,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("no active agent {agent} in site {site}");
             }
             println!("{}", auth.issue(&principal, ttl)?);
+            Ok(())
+        }
+        Some(Command::Seed { tickets, site }) => {
+            let (db, auth) = open(&cli.database, &cli.auth).await?;
+            let started = std::time::Instant::now();
+            let seeded = crate::seed::seed(&db, site, tickets).await?;
+            let token = auth.issue(&seeded.principal, SITE_TOKEN_TTL)?;
+            let out = serde_json::json!({
+                "siteId": seeded.principal.site_id, "agentId": seeded.principal.agent_id, "token": token,
+                "tickets": seeded.tickets, "seconds": started.elapsed().as_secs_f64(),
+            });
+            println!("{out}");
             Ok(())
         }
         Some(Command::Serve(serve_config)) => serve(cli.database, cli.auth, serve_config).await,

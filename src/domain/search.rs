@@ -28,7 +28,7 @@ pub(crate) async fn reindex(
         document.push('\n');
         document.push_str(&plain_text(&m.body));
     }
-    write(db, actor, ticket.id, &document).await
+    write_document(db, actor.site_id, ticket.id, &document).await
 }
 
 /// Adds one message's text to a ticket's search document.
@@ -57,9 +57,9 @@ pub(crate) async fn append(
 }
 
 /// Replaces a ticket's search document.
-async fn write(
+pub(crate) async fn write_document(
     db: &impl ConnectionTrait,
-    actor: &Principal,
+    site_id: uuid::Uuid,
     ticket_id: i64,
     document: &str,
 ) -> Result<()> {
@@ -79,7 +79,7 @@ async fn write(
         let values: Vec<sea_orm::Value> = if statements.len() == 2 && i == 0 {
             vec![ticket_id.into()]
         } else {
-            vec![ticket_id.into(), actor.site_id.into(), document.into()]
+            vec![ticket_id.into(), site_id.into(), document.into()]
         };
         db.execute_raw(Statement::from_sql_and_values(backend, *sql, values))
             .await?;

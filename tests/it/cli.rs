@@ -230,3 +230,42 @@ fn schema_prints_the_sdl() {
         deskgraph::graphql::sdl()
     );
 }
+
+#[tokio::test]
+async fn seed_fills_a_new_site_whose_tickets_read_back_consistently() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = deskgraph(&db, dir.path());
+    cmd.args(["seed", "--tickets", "120"]);
+    let printed: Value = serde_json::from_str(run(cmd).trim()).expect("JSON output");
+    assert_eq!(printed["tickets"], 120);
+    let token = printed["token"].as_str().unwrap();
+
+    let mut serve = deskgraph(&db, dir.path());
+    serve.arg("serve").arg("--no-demo");
+    let server = start(serve, false);
+    let (status, body) = graphql(
+        &server.base,
+        token,
+        "{ inbox: tickets(first: 100) { totalCount edges { node { id lastMessageId totalReplies tags { id }
+             lastMessage { id } messages(first: 10) { totalCount } } } }
+           bin: tickets(filter: { inRecycleBin: true }) { totalCount }
+           agents { id } views { id } }",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    let listed =
+        data["inbox"]["totalCount"].as_u64().unwrap() + data["bin"]["totalCount"].as_u64().unwrap();
+    assert_eq!(listed, 120);
+    assert!(data["agents"].as_array().unwrap().len() >= 300);
+    assert_eq!(data["views"].as_array().unwrap().len(), 40);
+    for edge in data["inbox"]["edges"].as_array().unwrap() {
+        let t = &edge["node"];
+        assert_eq!(t["lastMessage"]["id"], t["lastMessageId"], "{t}");
+        assert!(
+            t["messages"]["totalCount"].as_u64() >= t["totalReplies"].as_u64(),
+            "{t}"
+        );
+    }
+}
