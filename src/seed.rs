@@ -355,9 +355,12 @@ async fn batch(
     drafts::Entity::insert_many(drafts)
         .exec_without_returning(&txn)
         .await?;
-    for (ticket, plan) in inserted.iter().zip(&plans) {
-        search::write_document(&txn, p.site_id, ticket.id, &plan.document).await?;
-    }
+    let documents: Vec<(i64, String)> = inserted
+        .iter()
+        .zip(plans)
+        .map(|(ticket, plan)| (ticket.id, plan.document))
+        .collect();
+    search::insert_documents(&txn, p.site_id, &documents).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -87,6 +87,30 @@ pub(crate) async fn write_document(
     Ok(())
 }
 
+/// Writes the search documents of new tickets, many rows a statement (for bulk loads).
+pub(crate) async fn insert_documents(
+    db: &impl ConnectionTrait,
+    site_id: uuid::Uuid,
+    documents: &[(i64, String)],
+) -> Result<()> {
+    // The ticket's id is the FTS5 table's rowid on SQLite.
+    let id_column = match db.get_database_backend() {
+        DbBackend::Postgres => "ticket_id",
+        _ => "rowid",
+    };
+    for chunk in documents.chunks(1_000) {
+        let mut insert = sea_orm::sea_query::Query::insert();
+        insert
+            .into_table("ticket_search")
+            .columns([id_column, "site_id", "document"]);
+        for (id, document) in chunk {
+            insert.values_panic([(*id).into(), site_id.into(), document.as_str().into()]);
+        }
+        db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
 /// Drops a ticket's search document (PostgreSQL does it by cascade; FTS5 tables have none).
 pub(crate) async fn remove(db: &impl ConnectionTrait, ticket_id: i64) -> Result<()> {
     if db.get_database_backend() == DbBackend::Sqlite {

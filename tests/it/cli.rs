@@ -250,6 +250,7 @@ async fn seed_fills_a_new_site_whose_tickets_read_back_consistently() {
         "{ inbox: tickets(first: 100) { totalCount edges { node { id lastMessageId totalReplies tags { id }
              lastMessage { id } messages(first: 10) { totalCount } } } }
            bin: tickets(filter: { inRecycleBin: true }) { totalCount }
+           found: tickets(filter: { keywords: \"refund\" }) { totalCount }
            agents { id } views { id } }",
     )
     .await;
@@ -259,6 +260,10 @@ async fn seed_fills_a_new_site_whose_tickets_read_back_consistently() {
         data["inbox"]["totalCount"].as_u64().unwrap() + data["bin"]["totalCount"].as_u64().unwrap();
     assert_eq!(listed, 120);
     assert!(data["agents"].as_array().unwrap().len() >= 300);
+    assert!(
+        data["found"]["totalCount"].as_u64().unwrap() > 0,
+        "seeded text is searchable: {body}"
+    );
     assert_eq!(data["views"].as_array().unwrap().len(), 40);
     for edge in data["inbox"]["edges"].as_array().unwrap() {
         let t = &edge["node"];
