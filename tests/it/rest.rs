@@ -346,13 +346,16 @@ async fn every_sample_request_of_the_spec_answers_in_the_samples_shape() {
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(preview, json!({ "translatedText": "[en->de] Hello" }));
 
-    // Merge with the sample's body: sourceId as a numeric string.
+    // Merge with the sample's body: sourceId as a numeric string, naming a ticket of ours.
     let source = create_sample(&app).await;
+    let mut merge = sample("post_tickets_id-merge.request");
+    assert!(merge["sourceId"].is_string());
+    merge["sourceId"] = json!(source.to_string());
     let (status, body) = call(
         &app,
         Method::POST,
         &format!("tickets/{ticket}:merge"),
-        Some(json!({ "sourceId": source.to_string() })),
+        Some(merge),
     )
     .await;
     assert_eq!((status, body), (StatusCode::OK, Value::Null));
