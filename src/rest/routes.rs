@@ -329,6 +329,75 @@ async fn preview_for_new(
 
 // ---- Ticket verbs: tickets/{id}:verb ----
 
+/// How a verb's GraphQL answer becomes the REST answer.
+enum Answer {
+    /// The ticket at `t` (or `t.ticket`), in the spec's JSON.
+    Ticket(&'static [&'static str]),
+    /// 200 with an empty body.
+    Empty,
+    /// `{rest: t.graphql}`.
+    Field {
+        graphql: &'static str,
+        rest: &'static str,
+    },
+}
+
+/// Every verb of `tickets/{id}:verb`, its operation (`SEL` is the ticket selection) and its
+/// answer. Variables: `id`, `source` (merge), `text` (null when not given) and `textOrEmpty`.
+const VERBS: &[(&str, &str, Answer)] = &[
+    (
+        "read",
+        "mutation($id: Int!) { t: markTicketRead(id: $id) { SEL } }",
+        Answer::Ticket(&["t"]),
+    ),
+    (
+        "unread",
+        "mutation($id: Int!) { t: markTicketUnread(id: $id) { SEL } }",
+        Answer::Ticket(&["t"]),
+    ),
+    (
+        "recycle",
+        "mutation($id: Int!) { t: recycleTicket(id: $id) { id } }",
+        Answer::Empty,
+    ),
+    (
+        "merge",
+        "mutation($id: Int!, $source: Int!) { t: mergeTicket(targetId: $id, sourceId: $source) { id } }",
+        Answer::Empty,
+    ),
+    (
+        "detectvisitorlanguage",
+        "mutation($id: Int!) { t: detectVisitorLanguage(id: $id) { visitorLanguage } }",
+        Answer::Field {
+            graphql: "visitorLanguage",
+            rest: "vistorLanguage",
+        },
+    ),
+    (
+        "detectVisitorLanguage",
+        "mutation($id: Int!) { t: detectVisitorLanguage(id: $id) { ticket { SEL } } }",
+        Answer::Ticket(&["t", "ticket"]),
+    ),
+    (
+        "previewmessagetranslation",
+        "mutation($id: Int!, $text: String) { t: previewMessageTranslation(id: $id, text: $text) { translatedText } }",
+        Answer::Field {
+            graphql: "translatedText",
+            rest: "translatedText",
+        },
+    ),
+    (
+        "previewMessageTranslation",
+        "mutation($id: Int!, $text: String) { t: previewMessageTranslation(id: $id, text: $text) { ticket { SEL } } }",
+        Answer::Ticket(&["t", "ticket"]),
+    ),
+    (
+        "previewMessageTranslationForNewTickets",
+        "mutation($id: Int!, $textOrEmpty: String!) { t: previewMessageTranslationForNewTickets(text: $textOrEmpty, ticketId: $id) { ticket { SEL } } }",
+        Answer::Ticket(&["t", "ticket"]),
+    ),
+];
+
 pub async fn ticket_verb(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -337,69 +406,37 @@ pub async fn ticket_verb(
     body: Body,
 ) -> RestResult<Response> {
     let (raw_id, verb) = split_verb(&segment);
-    let Some(verb) = verb else {
-        return Err(RestError::not_found("POST needs a verb: tickets/{id}:verb"));
+    let Some((_, op, answer)) = VERBS.iter().find(|(name, ..)| Some(*name) == verb) else {
+        return Err(RestError::not_found(format!("no route for `{segment}`")));
     };
     let (params, body) = (params(query)?, json_body(&headers, body)?);
-    let id = ticket_id(raw_id)?;
+    let vars = verb_variables(ticket_id(raw_id)?, verb == Some("merge"), &body)?;
     let include = param(&params, "include");
-    let (st, h) = (&state, &headers);
-    let simple = |op: &'static str| async move {
-        let full = format!("mutation($id: Int!) {{ t: {op}(id: $id) {{ SEL }} }}");
-        ticket_op(st, h, include, &full, json!({ "id": id }), &["t"]).await
-    };
+    Ok(match answer {
+        Answer::Ticket(path) => ok(ticket_op(&state, &headers, include, op, vars, path).await?),
+        Answer::Empty => run(&state, &headers, op, vars)
+            .await
+            .map(|_| StatusCode::OK.into_response())?,
+        Answer::Field { graphql, rest } => {
+            let data = run(&state, &headers, op, vars).await?;
+            ok(json!({ *rest: data["t"][*graphql] }))
+        }
+    })
+}
+
+fn verb_variables(id: i64, merge: bool, body: &Map<String, Value>) -> RestResult<Value> {
     let text = body.get("text").cloned().unwrap_or(Value::Null);
-    match verb {
-        "read" => Ok(ok(simple("markTicketRead").await?)),
-        "unread" => Ok(ok(simple("markTicketUnread").await?)),
-        "recycle" => {
-            let op = "mutation($id: Int!) { recycleTicket(id: $id) { id } }";
-            run(st, h, op, json!({ "id": id })).await?;
-            Ok(StatusCode::OK.into_response())
-        }
-        "merge" => {
-            let source = source_id(body.get("sourceId"))?;
-            let op = "mutation($id: Int!, $source: Int!) { mergeTicket(targetId: $id, sourceId: $source) { id } }";
-            run(st, h, op, json!({ "id": id, "source": source })).await?;
-            Ok(StatusCode::OK.into_response())
-        }
-        "detectvisitorlanguage" => {
-            let op =
-                "mutation($id: Int!) { t: detectVisitorLanguage(id: $id) { visitorLanguage } }";
-            let data = run(st, h, op, json!({ "id": id })).await?;
-            Ok(ok(
-                json!({ "vistorLanguage": data["t"]["visitorLanguage"] }),
-            ))
-        }
-        "detectVisitorLanguage" => {
-            let op = "mutation($id: Int!) { t: detectVisitorLanguage(id: $id) { ticket { SEL } } }";
-            let vars = json!({ "id": id });
-            Ok(ok(
-                ticket_op(st, h, include, op, vars, &["t", "ticket"]).await?
-            ))
-        }
-        "previewmessagetranslation" => {
-            let op = "mutation($id: Int!, $text: String) { t: previewMessageTranslation(id: $id, text: $text) { translatedText } }";
-            let data = run(st, h, op, json!({ "id": id, "text": text })).await?;
-            Ok(ok(json!({ "translatedText": data["t"]["translatedText"] })))
-        }
-        "previewMessageTranslation" => {
-            let op = "mutation($id: Int!, $text: String) { t: previewMessageTranslation(id: $id, text: $text) { ticket { SEL } } }";
-            let vars = json!({ "id": id, "text": text });
-            Ok(ok(
-                ticket_op(st, h, include, op, vars, &["t", "ticket"]).await?
-            ))
-        }
-        "previewMessageTranslationForNewTickets" => {
-            let op = "mutation($id: Int!, $text: String!) { t: previewMessageTranslationForNewTickets(text: $text, ticketId: $id) { ticket { SEL } } }";
-            let text = if text.is_null() { json!("") } else { text };
-            let vars = json!({ "id": id, "text": text });
-            Ok(ok(
-                ticket_op(st, h, include, op, vars, &["t", "ticket"]).await?
-            ))
-        }
-        other => Err(RestError::not_found(format!("no route for `:{other}`"))),
-    }
+    let text_or_empty = if text.is_null() {
+        json!("")
+    } else {
+        text.clone()
+    };
+    let source = if merge {
+        json!(source_id(body.get("sourceId"))?)
+    } else {
+        Value::Null
+    };
+    Ok(json!({ "id": id, "source": source, "text": text, "textOrEmpty": text_or_empty }))
 }
 
 /// `sourceId` as a number or a numeric string (the spec's sample sends `"9527"`).
