@@ -118,9 +118,10 @@ async fn ticket_op(
     path: &[&str],
 ) -> RestResult<Value> {
     let selection = ticket_json::selection(include)?;
-    let data = run(state, headers, &op.replace("SEL", &selection), vars).await?;
-    let ticket = path.iter().fold(&data, |v, key| &v[key]);
-    Ok(ticket_json::ticket(ticket.clone()))
+    let mut data = run(state, headers, &op.replace("SEL", &selection), vars).await?;
+    let pointer: String = path.iter().map(|key| format!("/{key}")).collect();
+    let ticket = data.pointer_mut(&pointer).map(Value::take);
+    Ok(ticket_json::ticket(ticket.unwrap_or_default()))
 }
 
 // ---- GET tickets ----
@@ -145,10 +146,10 @@ pub async fn list(
     let vars = json!({ "filter": list_filter(&params)?, "pageIndex": index, "pageSize": size });
     let include = param(&params, "include");
     let selection = ticket_json::selection(include)?;
-    let data = run(&state, &headers, &LIST.replace("SEL", &selection), vars).await?;
+    let mut data = run(&state, &headers, &LIST.replace("SEL", &selection), vars).await?;
     let total = data["t"]["total"].as_i64().unwrap_or_default();
-    let tickets = match data["t"]["tickets"].clone() {
-        Value::Array(items) => items.into_iter().map(ticket_json::ticket).collect(),
+    let tickets = match data.pointer_mut("/t/tickets").map(Value::take) {
+        Some(Value::Array(items)) => items.into_iter().map(ticket_json::ticket).collect(),
         _ => Vec::new(),
     };
     let link = |i: i64| Value::String(page_link(&params, i));

@@ -100,34 +100,33 @@ const ENUM_KEYS: &[&str] = &[
     "type",
 ];
 
-/// A GraphQL ticket as the spec's JSON.
-pub fn ticket(value: Value) -> Value {
-    reshape(value, 0)
+/// A GraphQL ticket as the spec's JSON, reshaped in place.
+pub fn ticket(mut value: Value) -> Value {
+    reshape(&mut value);
+    value
 }
 
-fn reshape(value: Value, depth: usize) -> Value {
+fn reshape(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            let mut out = Map::with_capacity(map.len());
-            for (key, v) in map {
-                let v = match (key.as_str(), v) {
-                    ("__typename", _) => continue,
-                    // A Relay connection of messages becomes the plain array of them.
-                    ("messages", Value::Object(mut conn)) => {
-                        conn.remove("nodes").unwrap_or(Value::Array(Vec::new()))
-                    }
-                    ("ticketId", Value::Number(n)) => Value::String(n.to_string()),
-                    (k, Value::String(s)) if ENUM_KEYS.contains(&k) => Value::String(camel(&s)),
-                    (_, v) => v,
-                };
-                out.insert(key, reshape(v, depth + 1));
+            map.remove("__typename");
+            // A Relay connection of messages becomes the plain array of them.
+            if let Some(messages) = map.get_mut("messages")
+                && let Value::Object(connection) = messages
+            {
+                let nodes = connection.remove("nodes").unwrap_or_default();
+                *messages = nodes;
             }
-            Value::Object(out)
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::Number(n) if key == "ticketId" => *v = Value::String(n.to_string()),
+                    Value::String(s) if ENUM_KEYS.contains(&key.as_str()) => *s = camel(s),
+                    other => reshape(other),
+                }
+            }
         }
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| reshape(v, depth + 1)).collect())
-        }
-        other => other,
+        Value::Array(items) => items.iter_mut().for_each(reshape),
+        _ => {}
     }
 }
 
