@@ -449,3 +449,19 @@ fn source_id(value: Option<&Value>) -> RestResult<i64> {
     };
     parsed.ok_or_else(|| RestError::bad_input("sourceId", "sourceId must be a ticket id"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::split_verb;
+
+    #[test]
+    fn a_segment_splits_at_its_first_colon() {
+        assert_eq!(split_verb("11:merge"), ("11", Some("merge")));
+        assert_eq!(
+            split_verb("tickets:unreadCount"),
+            ("tickets", Some("unreadCount"))
+        );
+        assert_eq!(split_verb("11"), ("11", None));
+        assert_eq!(split_verb("11:"), ("11", Some("")));
+    }
+}

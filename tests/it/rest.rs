@@ -539,6 +539,31 @@ async fn bad_requests_get_the_one_error_body_with_the_right_status() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let put = Some(sample("put_tickets_id.request"));
+    let path = format!("tickets/{ticket}");
+    let (status, _) = call_with(&app, Method::PUT, &path, put, Some(&other_token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call_with(&app, Method::DELETE, &path, None, Some(&other_token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&app, Method::GET, &path, None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another site's DELETE left the ticket alone"
+    );
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("tickets/{ticket}:merge"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = call(&app, Method::POST, "tickets:bogus", None).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("NOT_FOUND"))
+    );
     let (status, body) = call(&app, Method::GET, "tickets/abc", None).await;
     assert_eq!(
         (status, body["field"].clone()),
