@@ -34,5 +34,6 @@ pub fn router(state: AppState) -> Router {
             get(graphql::http::endpoint).post(graphql::http::endpoint),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::rest::router())
         .with_state(state)
 }

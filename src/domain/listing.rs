@@ -263,3 +263,45 @@ pub(crate) fn has_tag_in(actor: &Principal, tags: Vec<Uuid>) -> SimpleExpr {
             .to_owned(),
     )
 }
+
+/// Default size of an offset page (the REST list's `pageSize`).
+pub const DEFAULT_OFFSET_PAGE: u64 = 50;
+
+/// One numbered page of the caller's tickets in `sort` order, and how many match in all.
+/// `page_index` counts from 1; `page_size` is 1 to [`MAX_PAGE`].
+pub async fn offset_page(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    filter: &TicketFilter,
+    sort: Sort,
+    page_index: u64,
+    page_size: u64,
+) -> Result<(Vec<tickets::Model>, u64)> {
+    if page_index < 1 {
+        return Err(Error::bad_input(
+            "pageIndex",
+            "pageIndex must be at least 1",
+        ));
+    }
+    if !(1..=MAX_PAGE).contains(&page_size) {
+        return Err(Error::bad_input(
+            "pageSize",
+            format!("pageSize must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let query = filtered(db, actor, filter).await?;
+    let total = query.clone().count(db).await?;
+    let order = if sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let rows = query
+        .order_by(sort_column(sort.field), order.clone())
+        .order_by(tickets::Column::Id, order)
+        .offset((page_index - 1).saturating_mul(page_size))
+        .limit(page_size)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}

@@ -29,15 +29,10 @@ pub async fn endpoint(
             return errors_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
     };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let principal = match state.auth.authenticate(&state.db, bearer).await {
-        Ok(p) => p,
+    let response = match execute(&state, &headers, request).await {
+        Ok(r) => r,
         Err(e) => return error_response(&e),
     };
-    let request = super::loaders::attach(request.data(principal), &state.db, principal);
-    let response = state.schema.execute(request).await;
     // An unauthenticated or internal failure says so in the status too; other errors are
     // part of a normal GraphQL answer.
     let status = response
@@ -51,6 +46,21 @@ pub async fn endpoint(
         .find(|s| *s == StatusCode::UNAUTHORIZED || s.is_server_error())
         .unwrap_or(StatusCode::OK);
     (status, GraphQLResponse::from(response)).into_response()
+}
+
+/// The one execution path of GraphQL HTTP and the REST shim: authenticate the bearer token,
+/// attach the principal and the loaders, execute on the shared schema.
+pub async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Result<async_graphql::Response, Error> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let principal = state.auth.authenticate(&state.db, bearer).await?;
+    let request = super::loaders::attach(request.data(principal), &state.db, principal);
+    Ok(state.schema.execute(request).await)
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

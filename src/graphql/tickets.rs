@@ -408,6 +408,15 @@ impl TicketConnectionFields {
 
 pub type TicketConnection = Connection<String, Ticket, TicketConnectionFields>;
 
+/// One numbered page of tickets and how many match in all.
+#[derive(SimpleObject)]
+pub struct TicketPage {
+    /// The tickets of the page.
+    pub tickets: Vec<Ticket>,
+    /// How many tickets match the filter, on all pages.
+    pub total: u64,
+}
+
 /// Unread tickets of one view.
 #[derive(SimpleObject)]
 #[graphql(rename_fields = "camelCase")]
@@ -495,6 +504,37 @@ impl TicketQuery {
                 .map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Ticket(t))),
         );
         Ok(connection)
+    }
+
+    /// The caller's tickets by page number, as the REST list pages them: `pageIndex` counts
+    /// from 1, `pageSize` is 50 unless asked, at most 100.
+    async fn ticket_page(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TicketFilter>,
+        page_index: Option<i64>,
+        page_size: Option<i64>,
+        order_by: Option<TicketOrder>,
+    ) -> GqlResult<TicketPage> {
+        let (db, actor) = session(ctx)?;
+        let number = |name: &str, n: Option<i64>, default: u64| -> Result<u64, crate::Error> {
+            n.map(|n| {
+                u64::try_from(n).map_err(|_| {
+                    crate::Error::bad_input(name, format!("{name} must not be negative"))
+                })
+            })
+            .transpose()
+            .map(|n| n.unwrap_or(default))
+        };
+        let index = number("pageIndex", page_index, 1)?;
+        let size = number("pageSize", page_size, listing::DEFAULT_OFFSET_PAGE)?;
+        let filter: listing::TicketFilter = filter.unwrap_or_default().into();
+        let sort: Sort = order_by.unwrap_or_default().into();
+        let (rows, total) = listing::offset_page(db, actor, &filter, sort, index, size).await?;
+        Ok(TicketPage {
+            tickets: rows.into_iter().map(Ticket).collect(),
+            total,
+        })
     }
 
     /// Unread tickets: over all of the caller's tickets and for each view in `viewIds`.

@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod conversation;
 mod directory;
+mod rest;
 mod schema;
 mod ticket_list;
 mod ticket_mutations;

@@ -1,0 +1,89 @@
+//! The one REST error body, `{"code", "message", "field"}`, with its status from
+//! [`crate::error::status_for_code`]: for domain errors, GraphQL errors and request problems alike.
+
+use async_graphql::{ServerError, Value as GqlValue};
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, status_for_code};
+
+#[derive(Debug)]
+pub struct RestError {
+    code: String,
+    message: String,
+    field: Option<String>,
+}
+
+pub type RestResult<T> = Result<T, RestError>;
+
+impl RestError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        RestError {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A 400 naming the input at fault.
+    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
+        Error::bad_input(field, message).into()
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        RestError::new("NOT_FOUND", message)
+    }
+
+    /// The first error of a GraphQL answer. Resolver errors carry a code; errors without one
+    /// come from async-graphql coercing the request (a variable or argument of the wrong
+    /// shape), so they are the caller's.
+    pub fn from_graphql(errors: &[ServerError]) -> Self {
+        let Some(first) = errors.first() else {
+            return RestError::new("INTERNAL_SERVER_ERROR", "internal error");
+        };
+        let ext = |key: &str| match first.extensions.as_ref().and_then(|x| x.get(key)) {
+            Some(GqlValue::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        RestError {
+            code: ext("code").unwrap_or_else(|| "GRAPHQL_VALIDATION_FAILED".into()),
+            message: first.message.clone(),
+            field: ext("field"),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        status_for_code(&self.code)
+    }
+}
+
+impl From<Error> for RestError {
+    fn from(e: Error) -> Self {
+        RestError {
+            code: e.code().into(),
+            message: e.public_message(),
+            field: e.field().map(Into::into),
+        }
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = Map::new();
+        body.insert("code".into(), Value::String(self.code));
+        body.insert("message".into(), Value::String(self.message));
+        if let Some(field) = self.field {
+            body.insert("field".into(), Value::String(field));
+        }
+        let mut response = (status, Json(Value::Object(body))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
