@@ -152,7 +152,8 @@ pub async fn list(
         Some(Value::Array(items)) => items.into_iter().map(ticket_json::ticket).collect(),
         _ => Vec::new(),
     };
-    let link = |i: i64| Value::String(page_link(&params, i));
+    let origin = origin(&headers);
+    let link = |i: i64| Value::String(format!("{origin}{}", page_link(&params, i)));
     Ok(ok(json!({
         "tickets": tickets,
         "total": total,
@@ -184,7 +185,23 @@ fn list_filter(params: &Params) -> RestResult<Value> {
     Ok(Value::Object(filter))
 }
 
-/// The list URL for another page, keeping every other query parameter.
+/// Where the caller reached this server (as a proxy in front says, when there is one), so
+/// page links are whole URLs.
+fn origin(headers: &HeaderMap) -> String {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+    };
+    let host = get("x-forwarded-host")
+        .or_else(|| get("host"))
+        .unwrap_or("localhost");
+    let scheme = get("x-forwarded-proto").unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// The list path for another page, keeping every other query parameter.
 fn page_link(params: &Params, index: i64) -> String {
     let mut pairs: Vec<(&str, String)> = params
         .iter()
