@@ -113,6 +113,7 @@ pub async fn seed(db: &DatabaseConnection, site: Option<Uuid>, tickets: usize) -
         let n = BATCH.min(tickets - done);
         batch(db, &principal, &directory, n, &mut rng).await?;
         done += n;
+        tracing::info!(done, of = tickets, "seeded");
     }
     Ok(Seeded { principal, tickets })
 }
