@@ -2,7 +2,9 @@
 //! and separately those where the agent has an unread mention. Counted in SQL.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::listing::{TicketFilter, filtered};
@@ -29,21 +31,17 @@ pub async fn unread_counts(
     actor: &Principal,
     view_ids: &[Uuid],
 ) -> Result<UnreadCounts> {
-    let base = TicketFilter::default();
-    let all_count = ids(
-        filtered(db, actor, &base)
-            .await?
-            .filter(tickets::Column::IsReadByAgent.eq(false)),
-        db,
-    )
-    .await?
-    .len() as u64;
+    let visible = filtered(db, actor, &TicketFilter::default()).await?;
+    // Only a number is wanted here: count in the database instead of fetching every id.
+    let all_count = visible
+        .clone()
+        .filter(tickets::Column::IsReadByAgent.eq(false))
+        .count(db)
+        .await?;
     let mut views_out = Vec::with_capacity(view_ids.len());
     for &view_id in view_ids {
         let view = views::visible_view(db, actor, view_id, "viewIds").await?;
-        let in_view = filtered(db, actor, &base)
-            .await?
-            .filter(views::condition(actor, &view)?);
+        let in_view = visible.clone().filter(views::condition(actor, &view)?);
         let unread = ids(
             in_view
                 .clone()
