@@ -7,6 +7,7 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
+use crate::config::ServeConfig;
 use crate::graphql::{self, AppSchema};
 use crate::translate::Translator;
 
@@ -18,12 +19,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, auth: Auth, translator: Option<Translator>) -> Self {
-        AppState {
+    /// Everything the routes share, built from the serve settings.
+    pub fn new(db: DatabaseConnection, auth: Auth, config: &ServeConfig) -> anyhow::Result<Self> {
+        let translator = config
+            .translate_url
+            .as_deref()
+            .map(Translator::new)
+            .transpose()?;
+        Ok(AppState {
             schema: graphql::build_schema(db.clone(), translator, auth.active_agents()),
             db,
             auth: Arc::new(auth),
-        }
+        })
     }
 }
 

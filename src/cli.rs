@@ -8,7 +8,6 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::config::{AuthConfig, DatabaseConfig, ServeConfig, parse_duration};
 use crate::domain::{Principal, sites};
-use crate::translate::Translator;
 use crate::{app, db, demo};
 
 #[derive(Debug, Parser)]
@@ -66,12 +65,6 @@ pub enum SiteCommand {
     },
 }
 
-#[derive(Parser)]
-struct ServeOnly {
-    #[command(flatten)]
-    serve: ServeConfig,
-}
-
 const DEMO_TOKEN_TTL: Duration = Duration::from_secs(7 * 86_400);
 const SITE_TOKEN_TTL: Duration = Duration::from_secs(86_400);
 
@@ -122,10 +115,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(serve_config)) => serve(cli.database, cli.auth, serve_config).await,
         None => {
             // No subcommand: serve, with settings from the environment and defaults.
-            let ServeOnly {
-                serve: serve_config,
-            } = ServeOnly::parse_from(["deskgraph"]);
-            serve(cli.database, cli.auth, serve_config).await
+            serve(cli.database, cli.auth, ServeConfig::default()).await
         }
     }
 }
@@ -163,12 +153,7 @@ async fn serve(
         );
         println!("Token: {}", auth.issue(&principal, DEMO_TOKEN_TTL)?);
     }
-    let translator = config
-        .translate_url
-        .as_deref()
-        .map(Translator::new)
-        .transpose()?;
-    let app = app::router(app::AppState::new(db, auth, translator));
+    let app = app::router(app::AppState::new(db, auth, &config)?);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

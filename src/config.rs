@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, Parser};
 
 /// The SQLite file used when `DATABASE_URL` is unset: in the working directory, created on
 /// first start.
@@ -48,6 +48,19 @@ pub struct ServeConfig {
     /// Do not create the demo site on an empty database.
     #[arg(long, env = "DESKGRAPH_NO_DEMO")]
     pub no_demo: bool,
+}
+
+impl Default for ServeConfig {
+    /// The settings `deskgraph` serves with when nothing is given: every flag at its default
+    /// (environment variables still apply).
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct ServeOnly {
+            #[command(flatten)]
+            serve: ServeConfig,
+        }
+        ServeOnly::parse_from(["deskgraph"]).serve
+    }
 }
 
 /// Parses durations written like `90s`, `15m`, `24h` or `7d`.

@@ -1,78 +1,11 @@
 //! The `deskgraph` binary itself, as a newcomer runs it.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
 use serde_json::{Value, json};
 
 use crate::harness::TestDb;
-
-/// `deskgraph` with the test's database: none given for SQLite, so the default file in the
-/// working directory is what gets used, exactly as on a fresh machine.
-fn deskgraph(db: &TestDb, dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskgraph"));
-    cmd.current_dir(dir)
-        .env_remove("DESKGRAPH_JWT_SECRET")
-        .env("DESKGRAPH_LOG", "warn")
-        .env("DESKGRAPH_BIND", "127.0.0.1:0");
-    if db.is_postgres() {
-        cmd.env("DATABASE_URL", &db.url);
-    } else {
-        cmd.env_remove("DATABASE_URL");
-    }
-    cmd
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    token: Option<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `deskgraph` (no subcommand: serve is the default) and reads what it prints until it
-/// is listening (and has printed its token, when it prints one).
-fn start(mut cmd: Command, expect_token: bool) -> Server {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn deskgraph");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let (mut base, mut token) = (None, None);
-    while base.is_none() || (expect_token && token.is_none()) {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("deskgraph printed its address and token");
-        if let Some(url) = line.strip_prefix("deskgraph listening on ") {
-            base = Some(url.trim().to_owned());
-        } else if let Some(t) = line.strip_prefix("Token: ") {
-            token = Some(t.trim().to_owned());
-        }
-    }
-    Server {
-        child,
-        base: base.unwrap(),
-        token,
-    }
-}
+use crate::process::{deskgraph, start};
 
 async fn graphql(base: &str, token: &str, query: &str) -> (reqwest::StatusCode, Value) {
     let res = reqwest::Client::new()

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use deskgraph::app::{self, AppState};
 use deskgraph::auth::Auth;
-use deskgraph::config::DatabaseConfig;
+use deskgraph::config::{DatabaseConfig, ServeConfig};
 use deskgraph::domain::sites::{self, NewSite};
 use reqwest::StatusCode;
 use sea_orm::DatabaseConnection;
@@ -236,12 +236,20 @@ impl SqlLog {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        Self::spawn_with_translator(None).await
+        Self::spawn_with(|_| {}).await
     }
 
     /// A server that sends translations to the LibreTranslate-compatible service at `url`.
     pub async fn spawn_with_translator(translate_url: Option<&str>) -> TestApp {
-        let translator = translate_url.map(|u| deskgraph::translate::Translator::new(u).unwrap());
+        let url = translate_url.map(str::to_owned);
+        Self::spawn_with(move |config| config.translate_url = url).await
+    }
+
+    /// A server whose settings start at the defaults and are then changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+        let mut config = ServeConfig::default();
+        config.translate_url = None;
+        configure(&mut config);
         let test_db = TestDb::create().await;
         let db = deskgraph::db::connect(&test_db.config())
             .await
@@ -254,7 +262,8 @@ impl TestApp {
         let mut server_db = db.clone();
         let log = sql.clone();
         server_db.set_metric_callback(move |info| log.record(&info.statement.sql));
-        let router = app::router(AppState::new(server_db, auth.clone(), translator));
+        let state = AppState::new(server_db, auth.clone(), &config).expect("server settings");
+        let router = app::router(state);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let site = sites::create_site(&db, "Test site").await.unwrap();
         let token = auth

@@ -2,6 +2,7 @@
 //! PostgreSQL when `DESKGRAPH_TEST_DATABASE_URL` names one), spoken to over HTTP.
 
 mod harness;
+mod process;
 
 mod language;
 mod lifecycle;
