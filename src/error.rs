@@ -24,6 +24,9 @@ pub enum Error {
         field: Option<String>,
         message: String,
     },
+    /// A precondition of the request (an HTTP `If-Match`) does not hold: the record changed.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// No credentials, or credentials that do not check out.
     #[error("{0}")]
     Unauthenticated(String),
@@ -72,6 +75,7 @@ impl Error {
             Error::BadInput { .. } => "BAD_USER_INPUT",
             Error::NotFound(_) => "NOT_FOUND",
             Error::Conflict { .. } => "CONFLICT",
+            Error::PreconditionFailed(_) => "PRECONDITION_FAILED",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
             Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Error::Database(_) | Error::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -114,6 +118,7 @@ pub fn status_for_code(code: &str) -> StatusCode {
         "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
         "NOT_FOUND" => StatusCode::NOT_FOUND,
         "CONFLICT" => StatusCode::CONFLICT,
+        "PRECONDITION_FAILED" => StatusCode::PRECONDITION_FAILED,
         "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
         "UNSUPPORTED_MEDIA_TYPE" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,

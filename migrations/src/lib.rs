@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_sites_and_people;
 mod m20261123_000002_tickets;
 mod m20261123_000003_ticket_search;
+mod m20261124_000621_versions_and_idempotency;
 mod util;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_sites_and_people::Migration),
             Box::new(m20261123_000002_tickets::Migration),
             Box::new(m20261123_000003_ticket_search::Migration),
+            Box::new(m20261124_000621_versions_and_idempotency::Migration),
         ]
     }
 }

@@ -18,18 +18,10 @@ use super::{Principal, now, optional_text};
 use crate::entity::*;
 use crate::{Error, Result};
 
-/// Bodies are stored inline, data URIs included; a cap keeps one message from bloating every
-/// page of its ticket.
-pub const BODY_MAX_BYTES: usize = 1024 * 1024;
-/// Channel data beside a message or draft; generous, since an email's quoted thread can ride
-/// in it, but bounded like the body.
-pub const METADATA_MAX_BYTES: usize = 1024 * 1024;
-pub const MAX_ATTACHMENTS: usize = 20;
-/// Enough for any real mention list, small enough to keep one note's writes bounded.
-pub const MAX_MENTIONS: usize = 100;
-const ATTACHMENT_TEXT_MAX: usize = 500;
-const URL_MAX: usize = 2000;
-const SHORT_TEXT_MAX: usize = 200;
+pub use super::limits::{
+    ATTACHMENT_TEXT_MAX, BODY_MAX_BYTES, MAX_ATTACHMENTS, MAX_MENTIONS, METADATA_MAX_BYTES,
+    SHORT_TEXT_MAX, URL_MAX,
+};
 
 /// A file attached to a message or a draft. The file itself lives in the caller's storage;
 /// deskgraph keeps its reference.

@@ -14,17 +14,10 @@ use super::{Principal, SiteScoped, now, optional_text, required_text};
 use crate::entity::*;
 use crate::{Error, Result};
 
-pub const NAME_MAX: usize = 200;
-/// The longest address RFC 5321 lets through (64 + 1 + 255).
-pub const EMAIL_MAX: usize = 320;
-/// BCP 47 asks implementations to take tags of at least 35 characters; nothing real is longer.
-pub const LANGUAGE_MAX: usize = 35;
-pub const PHONE_MAX: usize = 50;
-pub const DESCRIPTION_MAX: usize = 1000;
-pub const CONDITION_VALUE_MAX: usize = 1000;
-/// More conditions than this is not a view anyone can read, and each one costs every query
-/// that evaluates the view.
-pub const CONDITIONS_MAX: usize = 50;
+pub use super::limits::{
+    CONDITION_VALUE_MAX, CONDITIONS_MAX, DESCRIPTION_MAX, EMAIL_MAX, LANGUAGE_MAX, NAME_MAX,
+    PHONE_MAX,
+};
 pub const PAGE_DEFAULT: u64 = 20;
 pub const PAGE_MAX: u64 = 100;
 
@@ -249,6 +242,15 @@ fn language(value: Option<&str>) -> Result<Option<String>> {
         .transpose()
 }
 
+/// A unique index (case ignored) caught what the check before the write could not see: a
+/// concurrent transaction that took the same name. The caller's conflict, naming the field.
+fn taken(field: &'static str, message: &'static str) -> impl FnOnce(sea_orm::DbErr) -> Error {
+    move |e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::conflict_on(field, message),
+        _ => e.into(),
+    }
+}
+
 /// `LOWER(column) = LOWER(value)`: names and addresses clash whatever their case.
 fn same_text_ignoring_case(column: impl ColumnTrait, value: &str) -> Expr {
     Expr::expr(Func::lower(column.into_expr())).eq(value.to_lowercase())
@@ -297,7 +299,11 @@ pub async fn create_agent(
         created_time: Set(now()),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(taken(
+        "email",
+        "another agent of this site already has that email",
+    ))?;
     txn.commit().await?;
     Ok(agent)
 }
@@ -341,7 +347,10 @@ pub async fn update_agent(
     if let Some(v) = language {
         model.language = Set(v);
     }
-    let agent = model.update(&txn).await?;
+    let agent = model.update(&txn).await.map_err(taken(
+        "email",
+        "another agent of this site already has that email",
+    ))?;
     txn.commit().await?;
     Ok(agent)
 }
@@ -408,6 +417,7 @@ async fn unassign_tickets(
             tickets::Column::AssigneeType,
             Expr::value(Option::<String>::None),
         )
+        .col_expr(tickets::Column::Version, super::tickets::next_version())
         .filter(tickets::Column::SiteId.eq(actor.site_id))
         .filter(tickets::Column::AssigneeId.eq(id))
         .filter(tickets::Column::AssigneeType.eq(kind))
@@ -929,7 +939,8 @@ pub async fn create_tag(
         created_time: Set(now()),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(taken("name", "a tag of this site already has that name"))?;
     txn.commit().await?;
     Ok(tag)
 }
@@ -947,7 +958,10 @@ pub async fn update_tag(
         ensure_tag_name_free(&txn, actor, &v, Some(id)).await?;
         model.name = Set(v);
     }
-    let tag = model.update(&txn).await?;
+    let tag = model
+        .update(&txn)
+        .await
+        .map_err(taken("name", "a tag of this site already has that name"))?;
     txn.commit().await?;
     Ok(tag)
 }

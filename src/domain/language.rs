@@ -106,6 +106,7 @@ pub async fn translate(
     source: Option<&str>,
     target: &str,
 ) -> Result<String> {
+    super::optional_text("text", text, super::limits::TRANSLATION_TEXT_MAX)?;
     if target.trim().is_empty() {
         return Err(Error::bad_input(
             "targetLanguage",

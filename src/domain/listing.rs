@@ -193,6 +193,7 @@ pub async fn filtered(
         .map(str::trim)
         .filter(|w| !w.is_empty())
     {
+        super::optional_text("keywords", words, super::limits::KEYWORDS_MAX)?;
         cond = cond.add(super::search::matching(
             db.get_database_backend(),
             actor,

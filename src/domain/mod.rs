@@ -4,7 +4,9 @@
 
 pub mod conversation;
 pub mod directory;
+pub mod idempotency;
 pub mod language;
+pub mod limits;
 pub mod listing;
 pub mod merge;
 mod scope;

@@ -11,12 +11,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::conversation::{self, NewMessage};
+use super::idempotency::{self, Claim};
 use super::{Principal, now, optional_text, required_text, search};
 use crate::entity::*;
 use crate::{Error, Result};
 
-pub const SUBJECT_MAX: usize = 1000;
-const SHORT_TEXT_MAX: usize = 200;
+pub use super::limits::{SHORT_TEXT_MAX, SUBJECT_MAX, TAG_IDS_MAX};
 
 /// What a caller gives to open a ticket. References are checked against the caller's site.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +68,9 @@ pub struct TicketChanges {
     pub tag_ids: Option<Vec<Uuid>>,
     /// Optimistic concurrency: refuse the change if the ticket changed since this time.
     pub expected_last_updated_time: Option<DateTime<Utc>>,
+    /// Optimistic concurrency by version (the REST `If-Match`): refuse the change with
+    /// `PRECONDITION_FAILED` if the ticket's version is not this one.
+    pub expected_version: Option<i64>,
     /// Messages to add, oldest first.
     pub messages: Vec<NewMessage>,
 }
@@ -86,6 +89,22 @@ pub async fn create(
     actor: &Principal,
     input: NewTicket,
 ) -> Result<tickets::Model> {
+    create_once(db, actor, input, None).await
+}
+
+/// Opens a ticket; with an idempotency key, a repeat of the same request by the same agent
+/// answers with the ticket the first one created (as it is now) instead of opening another.
+/// See [`idempotency`].
+pub async fn create_once(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    input: NewTicket,
+    idempotency_key: Option<&str>,
+) -> Result<tickets::Model> {
+    let claim = idempotency_key
+        .map(|key| idempotency::check_key(key).map(|k| (k, idempotency::fingerprint(&input))))
+        .transpose()?;
+    check_tag_count(&input.tag_ids)?;
     let subject = required_text("subject", &input.subject, SUBJECT_MAX)?;
     let channel_id = required_text("channelId", &input.channel_id, SHORT_TEXT_MAX)?;
     for (field, value) in [
@@ -109,6 +128,21 @@ pub async fn create(
     let status = input.status.unwrap_or(TicketStatus::New);
 
     let txn = crate::db::begin_write(db).await?;
+    if let Some((key, hash)) = &claim
+        && let Claim::Replay(id) = idempotency::claim(&txn, actor, key, hash).await?
+    {
+        return actor
+            .find::<tickets::Entity>()
+            .filter(tickets::Column::Id.eq(id))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "ticket {id}, created with {} `{key}`, has since been deleted",
+                    idempotency::FIELD
+                ))
+            });
+    }
     check_participant(
         &txn,
         actor,
@@ -203,8 +237,24 @@ pub async fn create(
         apply_status(&mut t, &ticket, explicit, as_resolver(actor), now());
         ticket = t.update(&txn).await?;
     }
+    if let Some((key, _)) = &claim {
+        idempotency::record(&txn, actor, key, ticket.id).await?;
+    }
     txn.commit().await?;
+    if claim.is_some() {
+        idempotency::sweep(db).await;
+    }
     Ok(ticket)
+}
+
+fn check_tag_count(tag_ids: &[Uuid]) -> Result<()> {
+    if tag_ids.len() > TAG_IDS_MAX {
+        return Err(Error::bad_input(
+            "tagIds",
+            format!("tagIds names more than {TAG_IDS_MAX} tags"),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a ticket of the caller's site inside a write transaction and locks its row until the
@@ -390,8 +440,18 @@ pub async fn update(
     id: i64,
     changes: TicketChanges,
 ) -> Result<tickets::Model> {
+    if let Some(tags) = &changes.tag_ids {
+        check_tag_count(tags)?;
+    }
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, id).await?;
+    if let Some(expected) = changes.expected_version
+        && expected != ticket.version
+    {
+        return Err(Error::PreconditionFailed(format!(
+            "ticket {id} changed since the version you read: read it again and retry"
+        )));
+    }
     if let Some(expected) = changes.expected_last_updated_time
         && expected != ticket.last_updated_time
     {
@@ -587,6 +647,13 @@ pub(crate) fn as_resolver(actor: &Principal) -> Option<(Uuid, ParticipantType)> 
     Some((actor.agent_id, ParticipantType::Agent))
 }
 
+/// `version + 1`, for the bulk updates of tickets that bypass the model (and so its
+/// `before_save`, which bumps the version of single-row writes).
+pub(crate) fn next_version() -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::ExprTrait;
+    Expr::col(tickets::Column::Version).add(1)
+}
+
 /// Removes a ticket and everything that hangs off it; returns it as it was.
 pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Result<tickets::Model> {
     let txn = crate::db::begin_write(db).await?;
@@ -597,6 +664,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Resu
             tickets::Column::MergedToTargetId,
             Expr::value(Option::<i64>::None),
         )
+        .col_expr(tickets::Column::Version, next_version())
         .filter(tickets::Column::SiteId.eq(actor.site_id))
         .filter(tickets::Column::MergedToTargetId.eq(id))
         .exec(&txn)
@@ -656,6 +724,7 @@ pub async fn add_tags(
     id: i64,
     tag_ids: &[Uuid],
 ) -> Result<tickets::Model> {
+    check_tag_count(tag_ids)?;
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, id).await?;
     let mut tags = current_tags(&txn, actor, id).await?;
@@ -682,6 +751,7 @@ pub async fn remove_tags(
     id: i64,
     tag_ids: &[Uuid],
 ) -> Result<tickets::Model> {
+    check_tag_count(tag_ids)?;
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, id).await?;
     let removed = ticket_tags::Entity::delete_many()

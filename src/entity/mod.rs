@@ -15,6 +15,8 @@ pub mod departments;
 pub mod draft_attachments;
 /// Drafts: the reply draft of a ticket, at most one per ticket.
 pub mod drafts;
+/// Idempotency keys: which ticket a retried create answers with.
+pub mod idempotency_keys;
 /// Server-wide key/value settings shared by every replica (e.g. the JWT secret).
 pub mod instance_settings;
 /// Message attachments: the ordered files of a message.

@@ -55,6 +55,21 @@ pub struct Model {
     pub response_count: i64,
     pub resolved_time_span: Option<i64>,
     pub first_response_time_span: Option<i64>,
+    /// Bumped by every change to the row (see `before_save`); the REST ETag.
+    pub version: i64,
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// Every update of a ticket through its model counts as a new version, so no write path
+    /// can forget to bump it. The row is read under the write lock first, so the count is exact.
+    async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        if !insert && let Some(v) = self.version.try_as_ref().copied() {
+            self.version = sea_orm::ActiveValue::Set(v + 1);
+        }
+        Ok(self)
+    }
+}

@@ -60,6 +60,7 @@ pub async fn execute(
         .and_then(|v| v.to_str().ok());
     let principal = state.auth.authenticate(&state.db, bearer).await?;
     let request = super::loaders::attach(request.data(principal), &state.db, principal);
+    let request = super::tickets::IdempotencyHeader::attach(request, headers);
     Ok(state.schema.execute(request).await)
 }
 

@@ -8,7 +8,7 @@ pub mod http;
 mod language;
 pub mod loaders;
 mod scalars;
-mod tickets;
+pub(crate) mod tickets;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;

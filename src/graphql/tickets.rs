@@ -180,6 +180,12 @@ impl Ticket {
     async fn resolved_time_span(&self) -> Option<i64> {
         self.0.resolved_time_span
     }
+    /// Counts the changes to the ticket: any change makes it larger. Send it back as
+    /// `expectedVersion` to change the ticket only if nobody changed it since (the REST API's
+    /// `ETag`).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
     /// Time, in seconds, from creation to the first public agent or bot reply.
     async fn first_response_time_span(&self) -> Option<i64> {
         self.0.first_response_time_span
@@ -750,6 +756,9 @@ pub struct UpdateTicketInput {
     /// The ticket's `lastUpdatedTime` as the caller last read it: if the ticket changed
     /// since, nothing changes and the answer is a CONFLICT.
     pub expected_last_updated_time: Option<DateTime>,
+    /// The ticket's `version` as the caller last read it: if the ticket changed since, nothing
+    /// changes and the answer is a PRECONDITION_FAILED.
+    pub expected_version: Option<i64>,
     /// Messages to add, oldest first.
     pub messages: Option<Vec<MessageInput>>,
 }
@@ -777,6 +786,7 @@ impl From<UpdateTicketInput> for domain::TicketChanges {
             auto_translation_status: i.auto_translation_status,
             tag_ids: i.tag_ids,
             expected_last_updated_time: i.expected_last_updated_time.map(|t| t.0),
+            expected_version: i.expected_version,
             messages: i
                 .messages
                 .unwrap_or_default()
@@ -787,19 +797,57 @@ impl From<UpdateTicketInput> for domain::TicketChanges {
     }
 }
 
+/// The `Idempotency-Key` header of a GraphQL HTTP request, attached as request data.
+pub struct IdempotencyHeader(pub String);
+
+impl IdempotencyHeader {
+    /// Attaches the request's `Idempotency-Key` header, when it has one, for `createTicket`.
+    pub fn attach(
+        request: async_graphql::Request,
+        headers: &axum::http::HeaderMap,
+    ) -> async_graphql::Request {
+        match headers.get("idempotency-key") {
+            Some(v) => {
+                let key = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                request.data(IdempotencyHeader(key))
+            }
+            None => request,
+        }
+    }
+
+    /// The key of a `createTicket`: the argument or the header; both must then agree.
+    fn key(ctx: &Context<'_>, argument: Option<String>) -> crate::Result<Option<String>> {
+        let header = ctx.data_opt::<IdempotencyHeader>().map(|h| h.0.clone());
+        match (argument, header) {
+            (Some(a), Some(h)) if a != h => Err(crate::Error::bad_input(
+                "idempotencyKey",
+                "idempotencyKey and the Idempotency-Key header differ; send one",
+            )),
+            (a, h) => Ok(a.or(h)),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct TicketMutation;
 
 #[Object]
 impl TicketMutation {
-    /// Opens a ticket in the caller's site.
+    /// Opens a ticket in the caller's site. With an `idempotencyKey` (or an `Idempotency-Key`
+    /// HTTP header), a retry of the same request by the same agent within 24 hours answers with
+    /// the ticket the first one created instead of opening another; the same key with a
+    /// different input is a CONFLICT.
     async fn create_ticket(
         &self,
         ctx: &Context<'_>,
         input: CreateTicketInput,
+        idempotency_key: Option<String>,
     ) -> GqlResult<Ticket> {
         let (db, actor) = session(ctx)?;
-        Ok(Ticket(domain::create(db, actor, input.into()).await?))
+        let key = IdempotencyHeader::key(ctx, idempotency_key)?;
+        Ok(Ticket(
+            domain::create_once(db, actor, input.into(), key.as_deref()).await?,
+        ))
     }
 
     /// Changes a ticket; only the fields given change.

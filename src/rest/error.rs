@@ -50,13 +50,38 @@ impl RestError {
         RestError {
             code: ext("code").unwrap_or_else(|| "GRAPHQL_VALIDATION_FAILED".into()),
             message: first.message.clone(),
-            field: ext("field"),
+            field: ext("field").or_else(|| coercion_field(&first.message)),
         }
     }
 
     pub fn status(&self) -> StatusCode {
         status_for_code(&self.code)
     }
+}
+
+/// The input field an async-graphql coercion error names (`Invalid value for argument
+/// "input.messages.0.sentByType", ...`), as a REST body path: `messages[0].sentByType`. The
+/// argument itself (`input`, `filter`) is dropped when a field inside it is at fault, since
+/// REST callers never see it.
+fn coercion_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let path = &rest[..rest.find('"')?];
+    let mut segments: Vec<&str> = path.split('.').collect();
+    if segments.len() > 1 {
+        segments.remove(0);
+    }
+    let mut field = String::new();
+    for segment in segments {
+        if segment.parse::<usize>().is_ok() {
+            field.push_str(&format!("[{segment}]"));
+        } else {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(segment);
+        }
+    }
+    Some(field).filter(|f| !f.is_empty())
 }
 
 impl From<Error> for RestError {
@@ -85,5 +110,19 @@ impl IntoResponse for RestError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coercion_field;
+
+    #[test]
+    fn a_coercion_error_names_the_field_as_a_rest_path() {
+        let m = r#"Invalid value for argument "input.messages.0.sentByType", enumeration type "ParticipantType" does not contain the value "x""#;
+        assert_eq!(coercion_field(m).as_deref(), Some("messages[0].sentByType"));
+        let m = r#"Invalid value for argument "id", expected type "Int""#;
+        assert_eq!(coercion_field(m).as_deref(), Some("id"));
+        assert_eq!(coercion_field("something else"), None);
     }
 }

@@ -2,6 +2,7 @@
 //! GraphQL operation on the same schema as `/graphql`; the shim never touches the database.
 
 mod error;
+mod etag;
 mod routes;
 mod ticket_json;
 

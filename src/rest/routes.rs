@@ -6,11 +6,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::error::{RestError, RestResult};
+use super::etag;
 use super::ticket_json::{self, PARTICIPANT_TYPES};
 use crate::app::AppState;
 
@@ -108,7 +109,7 @@ fn ok(value: Value) -> Response {
 }
 
 /// Runs a ticket-returning operation `OP` (written with `SEL` for the selection) and answers
-/// with the spec's ticket JSON.
+/// with the spec's ticket JSON and its `ETag` header.
 async fn ticket_op(
     state: &AppState,
     headers: &HeaderMap,
@@ -116,12 +117,27 @@ async fn ticket_op(
     op: &str,
     vars: Value,
     path: &[&str],
-) -> RestResult<Value> {
-    let selection = ticket_json::selection(include)?;
+) -> RestResult<Response> {
+    let selection = format!("{} version", ticket_json::selection(include)?);
     let mut data = run(state, headers, &op.replace("SEL", &selection), vars).await?;
     let pointer: String = path.iter().map(|key| format!("/{key}")).collect();
-    let ticket = data.pointer_mut(&pointer).map(Value::take);
-    Ok(ticket_json::ticket(ticket.unwrap_or_default()))
+    let mut ticket = data
+        .pointer_mut(&pointer)
+        .map(Value::take)
+        .unwrap_or_default();
+    let version = ticket
+        .as_object_mut()
+        .and_then(|t| t.remove("version"))
+        .and_then(|v| v.as_i64());
+    let etag = match (ticket["id"].as_i64(), version) {
+        (Some(id), Some(version)) => Some(etag::format(id, version)),
+        _ => None,
+    };
+    let mut response = ok(ticket_json::ticket(ticket));
+    if let Some(value) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
 }
 
 // ---- GET tickets ----
@@ -169,8 +185,8 @@ fn list_filter(params: &Params) -> RestResult<Value> {
         let v = Value::String(value.clone());
         let (key, v) = match name.as_str() {
             "tagid" | "tagId" => ("tagId", ticket_json::guid_value(name, &v)?),
-            "time" => ("updatedSince", v),
-            "lastRepliedTime" => ("lastRepliedSince", v),
+            "time" => ("updatedSince", time_value(name, v)?),
+            "lastRepliedTime" => ("lastRepliedSince", time_value(name, v)?),
             "keywords" => ("keywords", v),
             "viewId" => ("viewId", ticket_json::guid_value(name, &v)?),
             "contactOrVisitor" => ("contactOrVisitorId", ticket_json::guid_value(name, &v)?),
@@ -183,6 +199,18 @@ fn list_filter(params: &Params) -> RestResult<Value> {
         filter.insert(key.into(), v);
     }
     Ok(Value::Object(filter))
+}
+
+/// A time parameter must be RFC 3339, checked here so the error names the REST parameter.
+fn time_value(name: &str, value: Value) -> RestResult<Value> {
+    let text = value.as_str().unwrap_or_default();
+    match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(_) => Ok(value),
+        Err(_) => Err(RestError::bad_input(
+            name,
+            format!("{name} must be an RFC 3339 time like 2021-05-12T08:10:53.480Z, not `{text}`"),
+        )),
+    }
 }
 
 /// Where the caller reached this server (as a proxy in front says, when there is one), so
@@ -224,15 +252,7 @@ pub async fn get_one(
     let (id, params) = (plain_id(&segment)?, params(query)?);
     let op = "query($id: Int!) { t: ticket(id: $id) { SEL } }";
     let include = param(&params, "include");
-    Ok(ok(ticket_op(
-        &state,
-        &headers,
-        include,
-        op,
-        json!({ "id": id }),
-        &["t"],
-    )
-    .await?))
+    ticket_op(&state, &headers, include, op, json!({ "id": id }), &["t"]).await
 }
 
 pub async fn create(
@@ -242,18 +262,14 @@ pub async fn create(
     body: Body,
 ) -> RestResult<Response> {
     let (params, body) = (params(query)?, json_body(&headers, body)?);
+    // The Idempotency-Key header travels to createTicket with the rest of the request's
+    // headers (see `graphql::http::execute`).
     let vars = json!({ "input": ticket_json::ticket_input(&body, false)? });
     let op = "mutation($input: CreateTicketInput!) { t: createTicket(input: $input) { SEL } }";
-    let ticket = ticket_op(
-        &state,
-        &headers,
-        param(&params, "include"),
-        op,
-        vars,
-        &["t"],
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(ticket)).into_response())
+    let include = param(&params, "include");
+    let mut response = ticket_op(&state, &headers, include, op, vars, &["t"]).await?;
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
 }
 
 pub async fn update(
@@ -264,18 +280,14 @@ pub async fn update(
     body: Body,
 ) -> RestResult<Response> {
     let (id, params) = (plain_id(&segment)?, params(query)?);
-    let input = ticket_json::ticket_input(&json_body(&headers, body)?, true)?;
+    let mut input = ticket_json::ticket_input(&json_body(&headers, body)?, true)?;
+    if let Some(version) = etag::if_match(&headers, id)? {
+        input["expectedVersion"] = json!(version);
+    }
     let op = "mutation($id: Int!, $input: UpdateTicketInput!) { t: updateTicket(id: $id, input: $input) { SEL } }";
     let vars = json!({ "id": id, "input": input });
-    Ok(ok(ticket_op(
-        &state,
-        &headers,
-        param(&params, "include"),
-        op,
-        vars,
-        &["t"],
-    )
-    .await?))
+    let include = param(&params, "include");
+    ticket_op(&state, &headers, include, op, vars, &["t"]).await
 }
 
 pub async fn delete(
@@ -431,7 +443,7 @@ pub async fn ticket_verb(
     let vars = verb_variables(ticket_id(raw_id)?, verb == Some("merge"), &body)?;
     let include = param(&params, "include");
     Ok(match answer {
-        Answer::Ticket(path) => ok(ticket_op(&state, &headers, include, op, vars, path).await?),
+        Answer::Ticket(path) => ticket_op(&state, &headers, include, op, vars, path).await?,
         Answer::Empty => run(&state, &headers, op, vars)
             .await
             .map(|_| StatusCode::OK.into_response())?,
