@@ -168,3 +168,221 @@ async fn a_token_naming_an_unknown_or_inactive_agent_gets_401() {
     )
     .await;
 }
+
+/// Every kind of bad `Authorization` value, with why it is bad.
+fn bad_authorizations(app: &TestApp) -> Vec<(Option<String>, &'static str)> {
+    let signed = |c: &Value| format!("Bearer {}", sign(c, TEST_SECRET));
+    let with = |key: &str, value: Value| {
+        let mut c = claims(app);
+        c[key] = value;
+        c
+    };
+    let without = |key: &str| {
+        let mut c = claims(app);
+        c.as_object_mut().unwrap().remove(key);
+        c
+    };
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims(app).to_string());
+    let hs512 = jsonwebtoken::encode(
+        &Header::new(jsonwebtoken::Algorithm::HS512),
+        &claims(app),
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap();
+    vec![
+        (None, "no header"),
+        (Some(app.token.clone()), "no Bearer scheme"),
+        (Some("Bearer ".into()), "empty token"),
+        (Some("Bearer not.a.jwt".into()), "malformed"),
+        (
+            Some(format!(
+                "Bearer {}",
+                sign(&claims(app), "another-secret-that-is-long-enough-too")
+            )),
+            "wrong signature",
+        ),
+        (
+            Some(signed(&with(
+                "exp",
+                json!(chrono::Utc::now().timestamp() - 3600),
+            ))),
+            "expired",
+        ),
+        (Some(signed(&without("exp"))), "no exp"),
+        (Some(signed(&without("site"))), "no site"),
+        (
+            Some(signed(&with("aud", json!("someone-else")))),
+            "wrong audience",
+        ),
+        (
+            Some(signed(&with("iss", json!("someone-else")))),
+            "wrong issuer",
+        ),
+        (Some(format!("Bearer {header}.{payload}.")), "alg none"),
+        (Some(format!("Bearer {hs512}")), "other algorithm"),
+        (
+            Some(signed(&with("sub", json!(uuid::Uuid::new_v4())))),
+            "unknown agent",
+        ),
+    ]
+}
+
+/// A REST call with this `Authorization` (or none).
+async fn rest_with(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    authorization: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = app
+        .client
+        .request(method, format!("{}/v4/ticketing/{path}", app.base));
+    if let Some(value) = authorization {
+        req = req.header("authorization", value);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let www = res.headers().get("www-authenticate").cloned();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if status == StatusCode::UNAUTHORIZED {
+        assert_eq!(www.as_ref().map(|v| v.to_str().unwrap()), Some("Bearer"));
+    }
+    (status, body)
+}
+
+async fn ticket_subjects(app: &TestApp) -> Vec<String> {
+    use deskgraph::entity::tickets;
+    use sea_orm::EntityTrait;
+    tickets::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.subject)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_bad_token_gets_401_on_graphql_and_rest_and_no_write_runs() {
+    let app = TestApp::spawn().await;
+    let contact = crate::harness::fixtures::contact(&app.db, app.site.site.id, "Ann").await;
+    let id = app
+        .graphql(
+            "mutation($in: CreateTicketInput!) { createTicket(input: $in) { id } }",
+            json!({ "in": { "subject": "kept", "channelId": "email", "contactOrVisitorId": contact } }),
+        )
+        .await["createTicket"]["id"]
+        .as_i64()
+        .unwrap();
+    let new_ticket = json!({ "subject": "intruder", "channelId": "email", "contactOrVisitorId": contact, "contactOrVisitorType": "contact" });
+
+    for (authorization, why) in bad_authorizations(&app) {
+        let authorization = authorization.as_deref();
+        // GraphQL: a read and a write.
+        assert_refused(&app, authorization, why).await;
+        let mut req = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .json(&json!({
+                "query": "mutation($id: Int!, $in: CreateTicketInput!) {
+                    createTicket(input: $in) { id }
+                    updateTicket(id: $id, input: { subject: \"intruder\" }) { id } }",
+                "variables": { "id": id, "in": { "subject": "intruder", "channelId": "email", "contactOrVisitorId": contact } },
+            }));
+        if let Some(value) = authorization {
+            req = req.header("authorization", value);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{why}");
+
+        // REST: a read and every kind of write.
+        use reqwest::Method;
+        let calls = [
+            (Method::GET, "tickets".to_string(), None),
+            (Method::GET, format!("tickets/{id}"), None),
+            (
+                Method::POST,
+                "tickets".to_string(),
+                Some(new_ticket.clone()),
+            ),
+            (
+                Method::PUT,
+                format!("tickets/{id}"),
+                Some(json!({ "subject": "intruder" })),
+            ),
+            (Method::POST, format!("tickets/{id}:recycle"), None),
+            (Method::DELETE, format!("tickets/{id}"), None),
+        ];
+        for (method, path, body) in calls {
+            let (status, error) = rest_with(&app, method.clone(), &path, body, authorization).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{why}: {method} {path}: {error}"
+            );
+            assert_eq!(error["code"], "UNAUTHENTICATED", "{why}: {method} {path}");
+        }
+    }
+    assert_eq!(ticket_subjects(&app).await, vec!["kept".to_string()]);
+    let ticket = app
+        .graphql(
+            "query($id: Int!) { ticket(id: $id) { isInRecycleBin } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(ticket["ticket"]["isInRecycleBin"], false);
+}
+
+#[tokio::test]
+async fn a_deactivated_or_deleted_agents_token_gets_401_on_graphql_and_rest() {
+    let app = TestApp::spawn().await;
+    let make_agent = |email: &'static str| {
+        let app = &app;
+        async move {
+            let id: uuid::Uuid = app
+                .graphql(
+                    "mutation($e: String!) { createAgent(input: { name: \"X\", email: $e }) { id } }",
+                    json!({ "e": email }),
+                )
+                .await["createAgent"]["id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let principal = deskgraph::domain::Principal {
+                site_id: app.site.site.id,
+                agent_id: id,
+            };
+            let token = app
+                .auth
+                .issue(&principal, std::time::Duration::from_secs(600))
+                .unwrap();
+            (id, format!("Bearer {token}"))
+        }
+    };
+    let (off, off_token) = make_agent("off@example.com").await;
+    let (gone, gone_token) = make_agent("gone@example.com").await;
+    // Both work before.
+    for token in [&off_token, &gone_token] {
+        assert_eq!(status_with(&app, Some(token)).await.0, StatusCode::OK);
+        let (status, _) = rest_with(&app, reqwest::Method::GET, "tickets", None, Some(token)).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    app.graphql(
+        "mutation($a: UUID!, $b: UUID!) { updateAgent(id: $a, input: { isActive: false }) { id } deleteAgent(id: $b) { id } }",
+        json!({ "a": off, "b": gone }),
+    )
+    .await;
+    for (token, why) in [(&off_token, "deactivated"), (&gone_token, "deleted")] {
+        assert_refused(&app, Some(token), why).await;
+        let (status, error) =
+            rest_with(&app, reqwest::Method::GET, "tickets", None, Some(token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {error}");
+        assert_eq!(error["code"], "UNAUTHENTICATED");
+    }
+}

@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod conversation;
 mod directory;
+mod idempotency;
 mod isolation;
 mod rest;
 mod schema;
