@@ -20,3 +20,4 @@ mod schema;
 mod ticket_list;
 mod ticket_mutations;
 mod tickets;
+mod uniqueness;
