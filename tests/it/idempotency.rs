@@ -47,6 +47,23 @@ async fn a_rest_retry_with_the_same_key_answers_with_the_first_ticket() {
     let (_, other) = post(&app, &app.token, Some("retry-2"), &request).await;
     assert_ne!(other["id"], first["id"]);
     assert_eq!(ticket_count(&app).await, 3);
+
+    // Once its ticket is deleted, a retry says so rather than opening a new one.
+    let deleted = app
+        .client
+        .delete(format!("{}/v4/ticketing/tickets/{}", app.base, first["id"]))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let (status, error) = post(&app, &app.token, Some("retry-1"), &request).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("deleted"),
+        "{error}"
+    );
+    assert_eq!(ticket_count(&app).await, 2);
 }
 
 #[tokio::test]
