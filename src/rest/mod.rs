@@ -2,6 +2,7 @@
 //! GraphQL operation on the same schema as `/graphql`; the shim never touches the database.
 
 mod error;
+pub mod openapi;
 mod routes;
 mod ticket_json;
 
