@@ -113,18 +113,6 @@ const ROUTES: &[Route] = &[
     },
 ];
 
-/// Every method and path of the document, `{id}` unexpanded: what the drift test walks.
-pub fn operations() -> Vec<(HttpMethod, String)> {
-    let plain = ROUTES.iter().map(|r| (r.method.clone(), r.path.to_owned()));
-    let verbs = VERBS.iter().map(|(verb, ..)| {
-        (
-            HttpMethod::Post,
-            format!("/v4/ticketing/tickets/{{id}}:{verb}"),
-        )
-    });
-    plain.chain(verbs).collect()
-}
-
 pub fn build() -> OpenApi {
     let mut paths = PathsBuilder::new();
     for r in ROUTES {
