@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::routing::get;
+use axum::{Router, middleware};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
 use crate::config::ServeConfig;
 use crate::graphql::{self, AppSchema};
+use crate::ops;
 use crate::translate::Translator;
 
 #[derive(Clone)]
@@ -35,12 +36,20 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Installs the metrics recorder before the first request records anything.
+    ops::metrics_handle();
     Router::new()
         .route(
             "/graphql",
             get(graphql::http::endpoint).post(graphql::http::endpoint),
         )
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/v4/openapi.json", get(crate::rest::openapi::document))
+        .merge(crate::graphiql::router())
         .merge(crate::rest::router())
+        .route_layer(middleware::from_fn(ops::note_route))
+        .layer(middleware::from_fn(ops::observe))
         .with_state(state)
 }

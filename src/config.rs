@@ -22,6 +22,11 @@ pub struct DatabaseConfig {
         global = true
     )]
     pub db_max_connections: u32,
+    /// How long a request waits for a pooled connection (or a new one) before it fails with
+    /// 503: short, so requests fail fast while the database is away.
+    #[arg(long, env = "DESKGRAPH_DB_ACQUIRE_TIMEOUT", default_value = "3s",
+          value_parser = parse_duration, global = true)]
+    pub db_acquire_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

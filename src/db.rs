@@ -5,8 +5,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::DatabaseConfig;
@@ -16,7 +16,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
     opts.max_connections(config.db_max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(config.db_acquire_timeout)
         .sqlx_logging(false)
         // SQLite: WAL lets readers run beside the one writer; the busy timeout makes writers
         // queue instead of failing; foreign keys are off in SQLite unless asked for.
@@ -28,12 +28,42 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
                 .foreign_keys(true)
                 .create_if_missing(true)
         });
-    Database::connect(opts).await
+    let mut db = Database::connect(opts).await?;
+    observe_statements(&mut db, |_| {});
+    Ok(db)
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Counts every statement run through `db` (`deskgraph_db_statements_total`) and also hands it
+/// to `also`. sea-orm keeps one callback per connection handle, so whoever wants to watch the
+/// SQL (the test harness) goes through here and the count keeps working.
+pub fn observe_statements(
+    db: &mut DatabaseConnection,
+    also: impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
+) {
+    db.set_metric_callback(move |info| {
+        metrics::counter!("deskgraph_db_statements_total").increment(1);
+        also(info);
+    });
 }
+
+/// Applies pending migrations. On PostgreSQL, where several replicas may start at once, it
+/// runs in one transaction holding an advisory lock: the first replica migrates, the others
+/// wait and then find nothing pending (sea-orm's migrator alone would race: both see the
+/// same migration pending and the second fails on `CREATE TABLE`). PostgreSQL DDL is
+/// transactional, so a failed migration leaves nothing half-applied either.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// The advisory lock key that serialises migrations ("deskgrph" in ASCII, as an i64).
+const MIGRATION_LOCK: i64 = 0x6465_736b_6772_7068;
 
 /// Starts a transaction meant to write. On SQLite it takes the write lock up front
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes can fail at once

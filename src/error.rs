@@ -138,8 +138,40 @@ impl From<DbErr> for Error {
                 field: None,
                 message: "a referenced record does not exist".into(),
             },
+            _ if unreachable(&e) => {
+                tracing::warn!(error = %e, "database unreachable");
+                Error::Unavailable("the database is unavailable; try again shortly".into())
+            }
             _ => Error::Database(e),
         }
+    }
+}
+
+/// Whether a database error means "the database cannot be reached" (pool exhausted or timed
+/// out, connection refused or reset, the server shutting down) rather than a bad statement:
+/// a 503 the client may retry, not a 500.
+fn unreachable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match e {
+        // Failing to open a connection at all (refused, closed mid-handshake, timed out) is
+        // the database being unreachable, whatever the driver's words for it.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Tls(_) => true,
+        // PostgreSQL's class 08 (connection exception) and 57P01-57P03 (admin shutdown, crash
+        // shutdown, cannot connect now).
+        Sqlx::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 

@@ -1023,6 +1023,7 @@ mod tests {
             let config = crate::config::DatabaseConfig {
                 database_url: format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
                 db_max_connections: 5,
+                db_acquire_timeout: std::time::Duration::from_secs(3),
             };
             let db = crate::db::connect(&config).await.unwrap();
             crate::db::migrate(&db).await.unwrap();

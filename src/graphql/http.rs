@@ -1,10 +1,9 @@
 //! GraphQL over HTTP: authenticate, execute on the shared schema, answer with the right status.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::AppState;
@@ -20,7 +19,7 @@ pub async fn endpoint(
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
     if method == Method::GET && uri.query().is_none() && accepts_html(&headers) {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return crate::graphiql::page();
     }
     let request = match request {
         Ok(r) => r.into_inner(),

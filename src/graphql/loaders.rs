@@ -119,6 +119,8 @@ where
         // Its own task: the batch completes even if the request drops the caller that led it.
         tokio::spawn(async move {
             let keys: Vec<K> = keys.into_iter().collect();
+            metrics::histogram!("deskgraph_dataloader_batch_size", "loader" => loader_name::<L>())
+                .record(keys.len() as f64);
             let mut found = HashMap::with_capacity(keys.len());
             let mut failed = None;
             for chunk in keys.chunks(MAX_BATCH) {
@@ -139,6 +141,13 @@ where
             }
         });
     }
+}
+
+/// The loader's type name without its path (`TagsLoader`), as a metrics label.
+fn loader_name<L>() -> &'static str {
+    let full = std::any::type_name::<L>();
+    let plain = full.split('<').next().unwrap_or(full);
+    plain.rsplit("::").next().unwrap_or(plain)
 }
 
 /// A batch loader for one request.

@@ -7,6 +7,7 @@ mod enums;
 pub mod http;
 mod language;
 pub mod loaders;
+mod metrics;
 mod scalars;
 pub(crate) mod tickets;
 
@@ -46,7 +47,10 @@ pub fn build_schema(
     translator: Option<Translator>,
     active: ActiveAgents,
 ) -> AppSchema {
-    let builder = schema_builder().data(db).data(active);
+    let builder = schema_builder()
+        .extension(metrics::OperationMetrics)
+        .data(db)
+        .data(active);
     match translator {
         Some(t) => builder.data(t).finish(),
         None => builder.finish(),

@@ -3,6 +3,7 @@
 
 mod error;
 mod etag;
+pub mod openapi;
 mod routes;
 mod ticket_json;
 

@@ -360,7 +360,7 @@ async fn preview_for_new(
 // ---- Ticket verbs: tickets/{id}:verb ----
 
 /// How a verb's GraphQL answer becomes the REST answer.
-enum Answer {
+pub(super) enum Answer {
     /// The ticket at `t` (or `t.ticket`), in the spec's JSON.
     Ticket(&'static [&'static str]),
     /// 200 with an empty body.
@@ -374,7 +374,7 @@ enum Answer {
 
 /// Every verb of `tickets/{id}:verb`, its operation (`SEL` is the ticket selection) and its
 /// answer. Variables: `id`, `source` (merge), `text` (null when not given) and `textOrEmpty`.
-const VERBS: &[(&str, &str, Answer)] = &[
+pub(super) const VERBS: &[(&str, &str, Answer)] = &[
     (
         "read",
         "mutation($id: Int!) { t: markTicketRead(id: $id) { SEL } }",

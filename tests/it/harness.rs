@@ -70,6 +70,7 @@ impl TestDb {
         DatabaseConfig {
             database_url: self.url.clone(),
             db_max_connections: 5,
+            db_acquire_timeout: std::time::Duration::from_secs(3),
         }
     }
 }
@@ -160,6 +161,7 @@ async fn pg_template(admin: &str) -> String {
         let config = DatabaseConfig {
             database_url: pg_url_for(admin, &building),
             db_max_connections: 1,
+            db_acquire_timeout: std::time::Duration::from_secs(3),
         };
         let db = deskgraph::db::connect(&config).await.unwrap();
         deskgraph::db::migrate(&db).await.unwrap();
@@ -261,7 +263,9 @@ impl TestApp {
         let sql = SqlLog::default();
         let mut server_db = db.clone();
         let log = sql.clone();
-        server_db.set_metric_callback(move |info| log.record(&info.statement.sql));
+        deskgraph::db::observe_statements(&mut server_db, move |info| {
+            log.record(&info.statement.sql)
+        });
         let state = AppState::new(server_db, auth.clone(), &config).expect("server settings");
         let router = app::router(state);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

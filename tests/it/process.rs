@@ -40,10 +40,15 @@ impl Drop for Server {
 
 /// Starts `deskgraph` (no subcommand: serve is the default) and reads what it prints until it
 /// is listening (and has printed its token, when it prints one).
-pub fn start(mut cmd: Command, expect_token: bool) -> Server {
+pub fn start(cmd: Command, expect_token: bool) -> Server {
+    start_with_stderr(cmd, expect_token, Stdio::inherit())
+}
+
+/// [`start`], with the server's stderr (its logs) sent to `stderr`.
+pub fn start_with_stderr(mut cmd: Command, expect_token: bool, stderr: Stdio) -> Server {
     let mut child = cmd
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("spawn deskgraph");
     let stdout = child.stdout.take().unwrap();
