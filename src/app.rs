@@ -8,7 +8,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
 use crate::config::ServeConfig;
+use crate::graphql::limits::GraphqlLimits;
 use crate::graphql::{self, AppSchema};
+use crate::http_layers::HttpConfig;
 use crate::translate::Translator;
 
 #[derive(Clone)]
@@ -16,6 +18,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     pub auth: Arc<Auth>,
+    pub limits: Arc<GraphqlLimits>,
+    pub http: Arc<HttpConfig>,
 }
 
 impl AppState {
@@ -27,9 +31,16 @@ impl AppState {
             .map(Translator::new)
             .transpose()?;
         Ok(AppState {
-            schema: graphql::build_schema(db.clone(), translator, auth.active_agents()),
+            schema: graphql::build_schema(
+                db.clone(),
+                translator,
+                auth.active_agents(),
+                &config.graphql,
+            ),
             db,
             auth: Arc::new(auth),
+            limits: Arc::new(config.graphql.clone()),
+            http: Arc::new(config.http.clone()),
         })
     }
 }
@@ -42,5 +53,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::rest::router())
+        .layer(crate::http_layers::body_limit(&state.http))
+        .layer(crate::http_layers::cors(&state.http))
         .with_state(state)
 }

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod graphql;
+pub mod http_layers;
 pub mod rest;
 pub mod seed;
 pub mod telemetry;

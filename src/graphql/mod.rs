@@ -6,9 +6,11 @@ mod directory;
 mod enums;
 pub mod http;
 mod language;
+pub mod limits;
 pub mod loaders;
 mod scalars;
 mod tickets;
+mod transport;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
@@ -45,8 +47,9 @@ pub fn build_schema(
     db: DatabaseConnection,
     translator: Option<Translator>,
     active: ActiveAgents,
+    limits: &limits::GraphqlLimits,
 ) -> AppSchema {
-    let builder = schema_builder().data(db).data(active);
+    let builder = limits.apply(schema_builder()).data(db).data(active);
     match translator {
         Some(t) => builder.data(t).finish(),
         None => builder.finish(),
