@@ -31,7 +31,7 @@ pub async fn endpoint(
     };
     let max_batch = state.limits.graphql_max_batch;
     match transport::read(&method, &uri, &headers, body, max_batch) {
-        Ok(Incoming::Single(request)) => match execute(&state, &headers, request).await {
+        Ok(Incoming::Single(request)) => match execute(&state, &headers, *request).await {
             Ok(response) => transport::respond(media, response),
             Err(e) => transport::reject(media, &e),
         },

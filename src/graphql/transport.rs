@@ -71,7 +71,7 @@ pub fn negotiate(headers: &HeaderMap) -> Result<MediaType, Error> {
 
 /// One operation, or a batch of them (a JSON array body).
 pub enum Incoming {
-    Single(Request),
+    Single(Box<Request>),
     Batch(Vec<Request>),
 }
 
@@ -84,7 +84,7 @@ pub fn read(
     max_batch: usize,
 ) -> Result<Incoming, Error> {
     if method == Method::GET {
-        return read_get(uri).map(Incoming::Single);
+        return read_get(uri).map(|r| Incoming::Single(Box::new(r)));
     }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -105,7 +105,7 @@ pub fn read(
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| bad_request(format!("malformed JSON in the request body: {e}")))?;
     match json {
-        Value::Object(map) => from_json(map).map(Incoming::Single),
+        Value::Object(map) => from_json(map).map(|r| Incoming::Single(Box::new(r))),
         Value::Array(items) => {
             if max_batch == 0 {
                 return Err(bad_request(
