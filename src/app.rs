@@ -8,7 +8,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
 use crate::config::ServeConfig;
+use crate::graphql::limits::GraphqlLimits;
 use crate::graphql::{self, AppSchema};
+use crate::http_layers::HttpConfig;
 use crate::ops;
 use crate::translate::Translator;
 
@@ -17,6 +19,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     pub auth: Arc<Auth>,
+    pub limits: Arc<GraphqlLimits>,
+    pub http: Arc<HttpConfig>,
 }
 
 impl AppState {
@@ -28,9 +32,16 @@ impl AppState {
             .map(Translator::new)
             .transpose()?;
         Ok(AppState {
-            schema: graphql::build_schema(db.clone(), translator, auth.active_agents()),
+            schema: graphql::build_schema(
+                db.clone(),
+                translator,
+                auth.active_agents(),
+                &config.graphql,
+            ),
             db,
             auth: Arc::new(auth),
+            limits: Arc::new(config.graphql.clone()),
+            http: Arc::new(config.http.clone()),
         })
     }
 }
@@ -50,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::graphiql::router())
         .merge(crate::rest::router())
         .route_layer(middleware::from_fn(ops::note_route))
+        .layer(crate::http_layers::body_limit(&state.http))
+        .layer(crate::http_layers::cors(&state.http))
         .layer(middleware::from_fn(ops::observe))
         .with_state(state)
 }

@@ -53,6 +53,10 @@ pub struct ServeConfig {
     /// Do not create the demo site on an empty database.
     #[arg(long, env = "DESKGRAPH_NO_DEMO")]
     pub no_demo: bool,
+    #[command(flatten)]
+    pub graphql: crate::graphql::limits::GraphqlLimits,
+    #[command(flatten)]
+    pub http: crate::http_layers::HttpConfig,
 }
 
 impl Default for ServeConfig {

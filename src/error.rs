@@ -33,6 +33,21 @@ pub enum Error {
     /// Something the request needs is not available: a dependency is down or not configured.
     #[error("{0}")]
     Unavailable(String),
+    /// The request body is over the configured size.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request body is not in a format this route reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The caller accepts no response format this route can produce.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// The HTTP method cannot do this (a mutation sent with GET).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The operation ran past the request timeout and was stopped.
+    #[error("{0}")]
+    Timeout(String),
     /// A database failure we did not anticipate.
     #[error("database error")]
     Database(#[source] DbErr),
@@ -78,6 +93,11 @@ impl Error {
             Error::PreconditionFailed(_) => "PRECONDITION_FAILED",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
             Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Error::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Error::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Error::NotAcceptable(_) => "NOT_ACCEPTABLE",
+            Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Error::Timeout(_) => "TIMEOUT",
             Error::Database(_) | Error::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -121,7 +141,9 @@ pub fn status_for_code(code: &str) -> StatusCode {
         "PRECONDITION_FAILED" => StatusCode::PRECONDITION_FAILED,
         "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
         "UNSUPPORTED_MEDIA_TYPE" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE" | "TIMEOUT" => StatusCode::SERVICE_UNAVAILABLE,
+        "NOT_ACCEPTABLE" => StatusCode::NOT_ACCEPTABLE,
+        "METHOD_NOT_ALLOWED" => StatusCode::METHOD_NOT_ALLOWED,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -15,6 +15,7 @@ pub mod entity;
 pub mod error;
 pub mod graphiql;
 pub mod graphql;
+pub mod http_layers;
 pub mod ops;
 pub mod rest;
 pub mod seed;

@@ -702,6 +702,7 @@ impl DirectoryQuery {
     }
 
     /// The site's contacts by name, a page at a time.
+    #[graphql(complexity = "super::limits::list_cost(first, child_complexity)")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -724,6 +725,7 @@ impl DirectoryQuery {
     }
 
     /// The site's visitors by name, a page at a time.
+    #[graphql(complexity = "super::limits::list_cost(first, child_complexity)")]
     async fn visitors(
         &self,
         ctx: &Context<'_>,

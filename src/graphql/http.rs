@@ -1,50 +1,51 @@
 //! GraphQL over HTTP: authenticate, execute on the shared schema, answer with the right status.
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::transport::{self, Incoming, MediaType};
 use crate::app::AppState;
-use crate::error::{Error, status_for_code};
+use crate::error::Error;
 
 /// `GET` from a browser (HTML accepted, no `query` parameter) shows GraphiQL; any other `GET`
-/// or `POST` is a GraphQL request.
+/// or `POST` is a GraphQL request, read and answered as GraphQL over HTTP says
+/// ([`super::transport`]).
 pub async fn endpoint(
     State(state): State<AppState>,
     method: Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if method == Method::GET && uri.query().is_none() && accepts_html(&headers) {
         return crate::graphiql::page();
     }
-    let request = match request {
-        Ok(r) => r.into_inner(),
-        Err(rejection) => {
-            let message = format!("malformed GraphQL request: {}", rejection.0);
-            return errors_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+    let media = match transport::negotiate(&headers) {
+        Ok(media) => media,
+        Err(e) => return transport::reject(MediaType::Json, &e),
+    };
+    let max_batch = state.limits.graphql_max_batch;
+    match transport::read(&method, &uri, &headers, body, max_batch) {
+        Ok(Incoming::Single(request)) => match execute(&state, &headers, *request).await {
+            Ok(response) => transport::respond(media, response),
+            Err(e) => transport::reject(media, &e),
+        },
+        Ok(Incoming::Batch(requests)) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                match execute(&state, &headers, request).await {
+                    Ok(response) => responses.push(response),
+                    Err(e) => return transport::reject(media, &e),
+                }
+            }
+            transport::respond_batch(media, responses)
         }
-    };
-    let response = match execute(&state, &headers, request).await {
-        Ok(r) => r,
-        Err(e) => return error_response(&e),
-    };
-    // An unauthenticated or internal failure says so in the status too; other errors are
-    // part of a normal GraphQL answer.
-    let status = response
-        .errors
-        .iter()
-        .filter_map(|e| e.extensions.as_ref()?.get("code"))
-        .filter_map(|code| match code {
-            async_graphql::Value::String(c) => Some(status_for_code(c)),
-            _ => None,
-        })
-        .find(|s| *s == StatusCode::UNAUTHORIZED || s.is_server_error())
-        .unwrap_or(StatusCode::OK);
-    (status, GraphQLResponse::from(response)).into_response()
+        Err(e) => transport::reject(media, &e),
+    }
 }
 
 /// The one execution path of GraphQL HTTP and the REST shim: authenticate the bearer token,

@@ -6,10 +6,12 @@ mod directory;
 mod enums;
 pub mod http;
 mod language;
+pub mod limits;
 pub mod loaders;
 mod metrics;
 mod scalars;
 pub(crate) mod tickets;
+mod transport;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
@@ -46,8 +48,10 @@ pub fn build_schema(
     db: DatabaseConnection,
     translator: Option<Translator>,
     active: ActiveAgents,
+    limits: &limits::GraphqlLimits,
 ) -> AppSchema {
-    let builder = schema_builder()
+    let builder = limits
+        .apply(schema_builder())
         .extension(metrics::OperationMetrics)
         .data(db)
         .data(active);

@@ -240,6 +240,7 @@ impl Ticket {
 
     /// The ticket's messages and notes, oldest first: a Relay connection paged with `first`
     /// and `after` or `last` and `before` (20 when neither size is given, at most 100).
+    #[graphql(complexity = "super::limits::list_cost(first.or(last), child_complexity)")]
     async fn messages(
         &self,
         ctx: &Context<'_>,
@@ -483,6 +484,7 @@ impl TicketQuery {
     /// The caller's tickets, a page at a time. Cursors are positions in the order, so pages
     /// stay stable while tickets are added. Page with `first`/`after` forwards or
     /// `last`/`before` backwards (not both); a page holds 20 tickets unless asked, at most 100.
+    #[graphql(complexity = "super::limits::list_cost(first.or(last), child_complexity)")]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -514,6 +516,9 @@ impl TicketQuery {
 
     /// The caller's tickets by page number, as the REST list pages them: `pageIndex` counts
     /// from 1, `pageSize` is 50 unless asked, at most 100.
+    #[graphql(
+        complexity = "super::limits::list_cost(page_size.or(Some(listing::DEFAULT_OFFSET_PAGE as i64)), child_complexity)"
+    )]
     async fn ticket_page(
         &self,
         ctx: &Context<'_>,

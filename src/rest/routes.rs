@@ -29,7 +29,9 @@ fn split_verb(segment: &str) -> (&str, Option<&str>) {
 
 /// Runs one GraphQL operation for the caller and returns its `data`, or the REST error.
 async fn run(state: &AppState, headers: &HeaderMap, query: &str, vars: Value) -> RestResult<Value> {
-    let request = Request::new(query).variables(Variables::from_json(vars));
+    let request = Request::new(query)
+        .variables(Variables::from_json(vars))
+        .data(crate::graphql::limits::ServerBuilt);
     let response = crate::graphql::http::execute(state, headers, request).await?;
     if !response.errors.is_empty() {
         return Err(RestError::from_graphql(&response.errors));
