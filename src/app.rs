@@ -16,6 +16,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     pub auth: Arc<Auth>,
+    /// Live updates: this process's bus, WebSocket settings, and the shutdown of its sockets.
+    pub live: crate::live::Bus,
+    pub ws: graphql::ws::Settings,
+    pub shutdown: crate::live::Shutdown,
 }
 
 impl AppState {
@@ -28,6 +32,12 @@ impl AppState {
             .transpose()?;
         Ok(AppState {
             schema: graphql::build_schema(db.clone(), translator, auth.active_agents()),
+            live: crate::live::Bus::start(&db, config.live_buffer),
+            ws: graphql::ws::Settings {
+                init_timeout: config.ws_init_timeout,
+                keepalive: config.ws_keepalive,
+            },
+            shutdown: crate::live::Shutdown::default(),
             db,
             auth: Arc::new(auth),
         })
@@ -40,6 +50,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::http::endpoint).post(graphql::http::endpoint),
         )
+        .route("/graphql/ws", get(graphql::ws::endpoint))
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::rest::router())
         .with_state(state)

@@ -30,6 +30,9 @@ pub enum Error {
     /// Something the request needs is not available: a dependency is down or not configured.
     #[error("{0}")]
     Unavailable(String),
+    /// A subscriber fell too far behind the changes it subscribed to and is disconnected.
+    #[error("{0}")]
+    Lagged(String),
     /// A database failure we did not anticipate.
     #[error("database error")]
     Database(#[source] DbErr),
@@ -74,6 +77,7 @@ impl Error {
             Error::Conflict { .. } => "CONFLICT",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
             Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Error::Lagged(_) => "SUBSCRIPTION_LAGGED",
             Error::Database(_) | Error::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -116,7 +120,7 @@ pub fn status_for_code(code: &str) -> StatusCode {
         "CONFLICT" => StatusCode::CONFLICT,
         "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
         "UNSUPPORTED_MEDIA_TYPE" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE" | "SUBSCRIPTION_LAGGED" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod graphql;
+pub mod live;
 pub mod rest;
 pub mod seed;
 pub mod telemetry;

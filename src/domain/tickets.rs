@@ -203,7 +203,9 @@ pub async fn create(
         apply_status(&mut t, &ticket, explicit, as_resolver(actor), now());
         ticket = t.update(&txn).await?;
     }
-    txn.commit().await?;
+    let event =
+        crate::live::TicketEvent::new(actor.site_id, ticket.id, crate::live::ChangeKind::Created);
+    crate::live::commit(db, txn, &[event]).await?;
     Ok(ticket)
 }
 
@@ -390,6 +392,7 @@ pub async fn update(
     id: i64,
     changes: TicketChanges,
 ) -> Result<tickets::Model> {
+    let kind = change_kind(&changes);
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, id).await?;
     if let Some(expected) = changes.expected_last_updated_time
@@ -549,8 +552,24 @@ pub async fn update(
     if saved.subject != ticket.subject {
         search::reindex(&txn, actor, &saved).await?;
     }
-    txn.commit().await?;
+    crate::live::commit(
+        db,
+        txn,
+        &[crate::live::TicketEvent::new(actor.site_id, id, kind)],
+    )
+    .await?;
     Ok(saved)
+}
+
+/// How an update is announced to subscribers: the most telling of what it does.
+fn change_kind(changes: &TicketChanges) -> crate::live::ChangeKind {
+    use crate::live::ChangeKind;
+    match changes.is_in_recycle_bin {
+        Some(true) => ChangeKind::Recycled,
+        Some(false) => ChangeKind::Restored,
+        None if !changes.messages.is_empty() => ChangeKind::Replied,
+        None => ChangeKind::Updated,
+    }
 }
 
 /// A status change and what it stamps: every change stamps lastStatusChangedTime; leaving
@@ -607,7 +626,17 @@ pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Resu
         .exec(&txn)
         .await?;
     search::remove(&txn, id).await?;
-    txn.commit().await?;
+    // The event log cascades away with the ticket: this event is what remains of it.
+    crate::live::commit(
+        db,
+        txn,
+        &[crate::live::TicketEvent::new(
+            actor.site_id,
+            id,
+            crate::live::ChangeKind::Deleted,
+        )],
+    )
+    .await?;
     Ok(ticket)
 }
 
@@ -671,7 +700,16 @@ pub async fn add_tags(
     set_tags(&txn, actor, id, &tags).await?;
     log_event(&txn, actor, id, "tagged", json!({ "added": tag_ids })).await?;
     let saved = save(&txn, ticket.into()).await?;
-    txn.commit().await?;
+    crate::live::commit(
+        db,
+        txn,
+        &[crate::live::TicketEvent::new(
+            actor.site_id,
+            id,
+            crate::live::ChangeKind::Updated,
+        )],
+    )
+    .await?;
     Ok(saved)
 }
 
@@ -695,7 +733,16 @@ pub async fn remove_tags(
     }
     log_event(&txn, actor, id, "untagged", json!({ "removed": tag_ids })).await?;
     let saved = save(&txn, ticket.into()).await?;
-    txn.commit().await?;
+    crate::live::commit(
+        db,
+        txn,
+        &[crate::live::TicketEvent::new(
+            actor.site_id,
+            id,
+            crate::live::ChangeKind::Updated,
+        )],
+    )
+    .await?;
     Ok(saved)
 }
 

@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod conversation;
 mod directory;
+mod live;
 mod rest;
 mod schema;
 mod ticket_list;
