@@ -16,6 +16,7 @@ mod directory;
 mod live;
 mod rest;
 mod schema;
+mod shutdown;
 mod ticket_list;
 mod ticket_mutations;
 mod tickets;
