@@ -75,9 +75,12 @@ pub async fn concerns(
     };
     change
         .verdict(key, || async {
+            // SQL sees the ticket as it is now; if it changed since this change's snapshot,
+            // the verdict would be about a later state, which has its own change to come.
             let n = listing::filtered(db, actor, filter)
                 .await?
                 .filter(tickets::Column::Id.eq(ticket.id))
+                .filter(tickets::Column::LastUpdatedTime.eq(ticket.last_updated_time))
                 .count(db)
                 .await?;
             Ok(n > 0)

@@ -39,6 +39,31 @@ impl Lock {
         }
     }
 
+    /// Waits until the server's write is queued behind this lock, so it is truly in flight.
+    /// PostgreSQL shows the waiting backend; SQLite's waiting writer is invisible from outside,
+    /// so there the test gives it a generous second to get there.
+    async fn wait_for_waiter(&mut self) {
+        match self {
+            Lock::Postgres(conn) => {
+                for _ in 0..500 {
+                    let (waiting,): (i64,) = sqlx::query_as(
+                        "SELECT count(*) FROM pg_stat_activity \
+                         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    )
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                    if waiting > 0 {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                panic!("the server's write never waited for the lock");
+            }
+            Lock::Sqlite(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+
     async fn release(self) {
         match self {
             Lock::Sqlite(mut c) => sqlx::raw_sql("ROLLBACK").execute(&mut c).await.map(drop),
@@ -91,9 +116,9 @@ async fn sigterm_finishes_requests_completes_subscriptions_and_exits() {
         Value::Null,
     )
     .await;
-    let lock = Lock::take(&db, dir.path()).await;
+    let mut lock = Lock::take(&db, dir.path()).await;
     let request = write_in_flight(&server);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.wait_for_waiter().await;
     assert!(!request.is_finished(), "the write should wait for the lock");
 
     server.signal("TERM");
@@ -126,15 +151,16 @@ async fn sigterm_exits_within_the_grace_period_when_a_request_does_not_finish() 
     let mut cmd = deskgraph(&db, dir.path());
     cmd.env("DESKGRAPH_SHUTDOWN_GRACE", "1s");
     let mut server = start(cmd, true);
-    let lock = Lock::take(&db, dir.path()).await;
+    let mut lock = Lock::take(&db, dir.path()).await;
     let request = write_in_flight(&server);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.wait_for_waiter().await;
     assert!(!request.is_finished(), "the write should wait for the lock");
 
     let signalled = Instant::now();
     server.signal("TERM");
-    exit_of(&mut server, Duration::from_secs(8)).await;
+    let (_, success) = exit_of(&mut server, Duration::from_secs(8)).await;
     let took = signalled.elapsed();
+    assert!(success, "exit status not success");
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(4),
         "exited after {took:?} with a 1s grace period"
