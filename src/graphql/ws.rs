@@ -15,7 +15,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
 use futures_util::stream::{BoxStream, SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_stream::StreamMap;
 
@@ -53,6 +53,14 @@ pub struct Settings {
     pub init_timeout: Duration,
     /// How often the server sends `ping` to keep the connection (and proxies) alive.
     pub keepalive: Duration,
+}
+
+#[derive(Serialize)]
+struct Next<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    payload: &'a Response,
 }
 
 #[derive(Deserialize)]
@@ -268,9 +276,21 @@ impl Connection {
             }
             return sent;
         }
-        self.delivered.insert(id.clone());
-        self.send(json!({ "type": "next", "id": id, "payload": response }))
-            .await
+        // Serialized straight to text: with many subscribers this is the hot path.
+        let next = Next {
+            kind: "next",
+            id: &id,
+            payload: &response,
+        };
+        let text = match serde_json::to_string(&next) {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::error!(error = %e, "a subscription result did not serialize");
+                return Flow::Close(1011, "Internal error");
+            }
+        };
+        self.delivered.insert(id);
+        self.send_text(text).await
     }
 
     /// Shutdown: every subscription is completed, then the socket closes with 1001.
@@ -286,7 +306,10 @@ impl Connection {
     }
 
     async fn send(&mut self, message: Value) -> Flow {
-        let text = message.to_string();
+        self.send_text(message.to_string()).await
+    }
+
+    async fn send_text(&mut self, text: String) -> Flow {
         match tokio::time::timeout(SEND_TIMEOUT, self.sink.send(Message::Text(text.into()))).await {
             Ok(Ok(())) => Flow::Continue,
             Ok(Err(_)) => Flow::Drop,
