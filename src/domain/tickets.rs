@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::conversation::{self, NewMessage};
 use super::{Principal, now, optional_text, required_text, search};
 use crate::entity::*;
+use crate::live::{self, ChangeKind, TicketEvent};
 use crate::{Error, Result};
 
 pub const SUBJECT_MAX: usize = 1000;
@@ -203,9 +204,8 @@ pub async fn create(
         apply_status(&mut t, &ticket, explicit, as_resolver(actor), now());
         ticket = t.update(&txn).await?;
     }
-    let event =
-        crate::live::TicketEvent::new(actor.site_id, ticket.id, crate::live::ChangeKind::Created);
-    crate::live::commit(db, txn, &[event]).await?;
+    let event = TicketEvent::new(actor.site_id, ticket.id, ChangeKind::Created);
+    live::commit(db, txn, &[event]).await?;
     Ok(ticket)
 }
 
@@ -552,18 +552,12 @@ pub async fn update(
     if saved.subject != ticket.subject {
         search::reindex(&txn, actor, &saved).await?;
     }
-    crate::live::commit(
-        db,
-        txn,
-        &[crate::live::TicketEvent::new(actor.site_id, id, kind)],
-    )
-    .await?;
+    live::commit(db, txn, &[TicketEvent::new(actor.site_id, id, kind)]).await?;
     Ok(saved)
 }
 
 /// How an update is announced to subscribers: the most telling of what it does.
-fn change_kind(changes: &TicketChanges) -> crate::live::ChangeKind {
-    use crate::live::ChangeKind;
+fn change_kind(changes: &TicketChanges) -> ChangeKind {
     match changes.is_in_recycle_bin {
         Some(true) => ChangeKind::Recycled,
         Some(false) => ChangeKind::Restored,
@@ -627,14 +621,10 @@ pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Resu
         .await?;
     search::remove(&txn, id).await?;
     // The event log cascades away with the ticket: this event is what remains of it.
-    crate::live::commit(
+    live::commit(
         db,
         txn,
-        &[crate::live::TicketEvent::new(
-            actor.site_id,
-            id,
-            crate::live::ChangeKind::Deleted,
-        )],
+        &[TicketEvent::new(actor.site_id, id, ChangeKind::Deleted)],
     )
     .await?;
     Ok(ticket)
@@ -700,14 +690,10 @@ pub async fn add_tags(
     set_tags(&txn, actor, id, &tags).await?;
     log_event(&txn, actor, id, "tagged", json!({ "added": tag_ids })).await?;
     let saved = save(&txn, ticket.into()).await?;
-    crate::live::commit(
+    live::commit(
         db,
         txn,
-        &[crate::live::TicketEvent::new(
-            actor.site_id,
-            id,
-            crate::live::ChangeKind::Updated,
-        )],
+        &[TicketEvent::new(actor.site_id, id, ChangeKind::Updated)],
     )
     .await?;
     Ok(saved)
@@ -733,14 +719,10 @@ pub async fn remove_tags(
     }
     log_event(&txn, actor, id, "untagged", json!({ "removed": tag_ids })).await?;
     let saved = save(&txn, ticket.into()).await?;
-    crate::live::commit(
+    live::commit(
         db,
         txn,
-        &[crate::live::TicketEvent::new(
-            actor.site_id,
-            id,
-            crate::live::ChangeKind::Updated,
-        )],
+        &[TicketEvent::new(actor.site_id, id, ChangeKind::Updated)],
     )
     .await?;
     Ok(saved)
