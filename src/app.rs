@@ -21,6 +21,10 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub limits: Arc<GraphqlLimits>,
     pub http: Arc<HttpConfig>,
+    /// Live updates: this process's bus, WebSocket settings, and the shutdown of its sockets.
+    pub live: crate::live::Bus,
+    pub ws: graphql::ws::Settings,
+    pub shutdown: crate::live::Shutdown,
 }
 
 impl AppState {
@@ -38,6 +42,12 @@ impl AppState {
                 auth.active_agents(),
                 &config.graphql,
             ),
+            live: crate::live::Bus::start(&db, config.live_buffer),
+            ws: graphql::ws::Settings {
+                init_timeout: config.ws_init_timeout,
+                keepalive: config.ws_keepalive,
+            },
+            shutdown: crate::live::Shutdown::default(),
             db,
             auth: Arc::new(auth),
             limits: Arc::new(config.graphql.clone()),
@@ -59,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/v4/openapi.json", get(crate::rest::openapi::document))
         .merge(crate::graphiql::router())
+        .route("/graphql/ws", get(graphql::ws::endpoint))
         .merge(crate::rest::router())
         .route_layer(middleware::from_fn(ops::note_route))
         .layer(crate::http_layers::body_limit(&state.http))

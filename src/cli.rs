@@ -153,12 +153,46 @@ async fn serve(
         );
         println!("Token: {}", auth.issue(&principal, DEMO_TOKEN_TTL)?);
     }
-    let app = app::router(app::AppState::new(db, auth, &config)?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let state = app::AppState::new(db, auth, &config)?;
+    let shutdown = state.shutdown.clone();
+    if !state.live.ready(LIVE_READY_WAIT).await {
+        tracing::warn!("live updates are not listening yet; subscribers may miss changes");
+    }
+    let app = app::router(state);
+    let stop = shutdown.clone();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests and closing subscriptions");
+            stop.begin();
+        })
+        .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served?,
+        _ = shutdown.stopping() => {
+            // axum stops accepting and waits for in-flight requests; WebSocket connections
+            // (which it does not track once upgraded) complete their subscriptions and close.
+            // All of it within the grace period, after which the process exits regardless.
+            let finished = async {
+                let served = (&mut server).await;
+                shutdown.drained().await;
+                served
+            };
+            match tokio::time::timeout(config.shutdown_grace, finished).await {
+                Ok(served) => served?,
+                Err(_) => tracing::warn!(
+                    grace = ?config.shutdown_grace,
+                    "grace period over: exiting with requests or subscriptions still open"
+                ),
+            }
+        }
+    }
     Ok(())
 }
+
+/// How long a start waits for the live-updates listener before serving anyway.
+const LIVE_READY_WAIT: Duration = Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -57,6 +57,19 @@ pub struct ServeConfig {
     pub graphql: crate::graphql::limits::GraphqlLimits,
     #[command(flatten)]
     pub http: crate::http_layers::HttpConfig,
+    /// On SIGTERM or Ctrl-C: how long in-flight requests and open subscriptions get to finish
+    /// before the process exits anyway.
+    #[arg(long, env = "DESKGRAPH_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+    /// Subscriptions: how long a WebSocket may stay open without `connection_init`.
+    #[arg(long, env = "DESKGRAPH_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub ws_init_timeout: Duration,
+    /// Subscriptions: how often the server pings an idle WebSocket.
+    #[arg(long, env = "DESKGRAPH_WS_KEEPALIVE", default_value = "15s", value_parser = parse_duration)]
+    pub ws_keepalive: Duration,
+    /// Subscriptions: how many changes a subscriber may fall behind before it is disconnected.
+    #[arg(long, env = "DESKGRAPH_LIVE_BUFFER", default_value_t = 256)]
+    pub live_buffer: usize,
 }
 
 impl Default for ServeConfig {

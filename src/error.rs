@@ -48,6 +48,9 @@ pub enum Error {
     /// The operation ran past the request timeout and was stopped.
     #[error("{0}")]
     Timeout(String),
+    /// A subscriber fell too far behind the changes it subscribed to and is disconnected.
+    #[error("{0}")]
+    Lagged(String),
     /// A database failure we did not anticipate.
     #[error("database error")]
     Database(#[source] DbErr),
@@ -98,6 +101,7 @@ impl Error {
             Error::NotAcceptable(_) => "NOT_ACCEPTABLE",
             Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Error::Timeout(_) => "TIMEOUT",
+            Error::Lagged(_) => "SUBSCRIPTION_LAGGED",
             Error::Database(_) | Error::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -141,7 +145,9 @@ pub fn status_for_code(code: &str) -> StatusCode {
         "PRECONDITION_FAILED" => StatusCode::PRECONDITION_FAILED,
         "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
         "UNSUPPORTED_MEDIA_TYPE" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "SERVICE_UNAVAILABLE" | "TIMEOUT" => StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE" | "TIMEOUT" | "SUBSCRIPTION_LAGGED" => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         "NOT_ACCEPTABLE" => StatusCode::NOT_ACCEPTABLE,
         "METHOD_NOT_ALLOWED" => StatusCode::METHOD_NOT_ALLOWED,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -16,6 +16,7 @@ pub mod error;
 pub mod graphiql;
 pub mod graphql;
 pub mod http_layers;
+pub mod live;
 pub mod ops;
 pub mod rest;
 pub mod seed;

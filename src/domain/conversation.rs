@@ -130,7 +130,9 @@ pub async fn add_message(
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, ticket_id).await?;
     let (_, inserted) = insert_messages(&txn, actor, ticket, vec![message]).await?;
-    txn.commit().await?;
+    let event =
+        crate::live::TicketEvent::new(actor.site_id, ticket_id, crate::live::ChangeKind::Replied);
+    crate::live::commit(db, txn, &[event]).await?;
     inserted
         .into_iter()
         .next()
@@ -181,7 +183,9 @@ pub async fn add_note(
         .exec_without_returning(&txn)
         .await?;
     log_message(&txn, actor, &message, &agent_ids).await?;
-    txn.commit().await?;
+    let event =
+        crate::live::TicketEvent::new(actor.site_id, ticket_id, crate::live::ChangeKind::Updated);
+    crate::live::commit(db, txn, &[event]).await?;
     Ok(message)
 }
 
@@ -247,10 +251,17 @@ pub async fn save_draft(
         .await?;
     // Saving again changes nothing about the ticket itself: leave its update time alone, so
     // an autosaving editor does not keep moving the ticket up the inbox.
+    // Likewise subscribers hear of the draft's arrival (`ifHasDraft`), not of every save.
+    let mut events = Vec::new();
     if !ticket.if_has_draft {
         let mut t: tickets::ActiveModel = ticket.into();
         t.if_has_draft = Set(true);
         save(&txn, t).await?;
+        events.push(crate::live::TicketEvent::new(
+            actor.site_id,
+            ticket_id,
+            crate::live::ChangeKind::Updated,
+        ));
     }
     log_event(
         &txn,
@@ -260,7 +271,7 @@ pub async fn save_draft(
         json!({ "attachments": count }),
     )
     .await?;
-    txn.commit().await?;
+    crate::live::commit(db, txn, &events).await?;
     Ok(saved)
 }
 
@@ -289,7 +300,9 @@ pub async fn discard_draft(
     if deleted > 0 {
         log_event(&txn, actor, ticket_id, "draftDiscarded", json!({})).await?;
     }
-    txn.commit().await?;
+    let event =
+        crate::live::TicketEvent::new(actor.site_id, ticket_id, crate::live::ChangeKind::Updated);
+    crate::live::commit(db, txn, &[event]).await?;
     Ok(ticket)
 }
 

@@ -52,7 +52,8 @@ pub async fn detect_visitor_language(
         json!({ "language": language }),
     )
     .await?;
-    txn.commit().await?;
+    let event = crate::live::TicketEvent::new(actor.site_id, id, crate::live::ChangeKind::Updated);
+    crate::live::commit(db, txn, &[event]).await?;
     Ok((language.to_owned(), saved))
 }
 

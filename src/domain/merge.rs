@@ -94,7 +94,10 @@ pub async fn merge(
         json!({ "targetId": target.id }),
     )
     .await?;
-    txn.commit().await?;
+    let events = [target.id, source.id].map(|id| {
+        crate::live::TicketEvent::new(actor.site_id, id, crate::live::ChangeKind::Merged)
+    });
+    crate::live::commit(db, txn, &events).await?;
     Ok(target)
 }
 

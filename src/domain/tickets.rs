@@ -14,6 +14,7 @@ use super::conversation::{self, NewMessage};
 use super::idempotency::{self, Claim};
 use super::{Principal, now, optional_text, required_text, search};
 use crate::entity::*;
+use crate::live::{self, ChangeKind, TicketEvent};
 use crate::{Error, Result};
 
 pub use super::limits::{SHORT_TEXT_MAX, SUBJECT_MAX, TAG_IDS_MAX};
@@ -240,7 +241,8 @@ pub async fn create_once(
     if let Some((key, _)) = &claim {
         idempotency::record(&txn, actor, key, ticket.id).await?;
     }
-    txn.commit().await?;
+    let event = TicketEvent::new(actor.site_id, ticket.id, ChangeKind::Created);
+    live::commit(db, txn, &[event]).await?;
     if claim.is_some() {
         idempotency::sweep(db).await;
     }
@@ -443,6 +445,7 @@ pub async fn update(
     if let Some(tags) = &changes.tag_ids {
         check_tag_count(tags)?;
     }
+    let kind = change_kind(&changes);
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, id).await?;
     if let Some(expected) = changes.expected_version
@@ -609,8 +612,18 @@ pub async fn update(
     if saved.subject != ticket.subject {
         search::reindex(&txn, actor, &saved).await?;
     }
-    txn.commit().await?;
+    live::commit(db, txn, &[TicketEvent::new(actor.site_id, id, kind)]).await?;
     Ok(saved)
+}
+
+/// How an update is announced to subscribers: the most telling of what it does.
+fn change_kind(changes: &TicketChanges) -> ChangeKind {
+    match changes.is_in_recycle_bin {
+        Some(true) => ChangeKind::Recycled,
+        Some(false) => ChangeKind::Restored,
+        None if !changes.messages.is_empty() => ChangeKind::Replied,
+        None => ChangeKind::Updated,
+    }
 }
 
 /// A status change and what it stamps: every change stamps lastStatusChangedTime; leaving
@@ -675,7 +688,13 @@ pub async fn delete(db: &DatabaseConnection, actor: &Principal, id: i64) -> Resu
         .exec(&txn)
         .await?;
     search::remove(&txn, id).await?;
-    txn.commit().await?;
+    // The event log cascades away with the ticket: this event is what remains of it.
+    live::commit(
+        db,
+        txn,
+        &[TicketEvent::new(actor.site_id, id, ChangeKind::Deleted)],
+    )
+    .await?;
     Ok(ticket)
 }
 
@@ -740,7 +759,12 @@ pub async fn add_tags(
     set_tags(&txn, actor, id, &tags).await?;
     log_event(&txn, actor, id, "tagged", json!({ "added": tag_ids })).await?;
     let saved = save(&txn, ticket.into()).await?;
-    txn.commit().await?;
+    live::commit(
+        db,
+        txn,
+        &[TicketEvent::new(actor.site_id, id, ChangeKind::Updated)],
+    )
+    .await?;
     Ok(saved)
 }
 
@@ -765,7 +789,12 @@ pub async fn remove_tags(
     }
     log_event(&txn, actor, id, "untagged", json!({ "removed": tag_ids })).await?;
     let saved = save(&txn, ticket.into()).await?;
-    txn.commit().await?;
+    live::commit(
+        db,
+        txn,
+        &[TicketEvent::new(actor.site_id, id, ChangeKind::Updated)],
+    )
+    .await?;
     Ok(saved)
 }
 

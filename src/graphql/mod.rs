@@ -10,10 +10,12 @@ pub mod limits;
 pub mod loaders;
 mod metrics;
 mod scalars;
+mod subscription;
 pub(crate) mod tickets;
 mod transport;
+pub mod ws;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::ActiveAgents;
@@ -22,6 +24,7 @@ use crate::translate::Translator;
 use crate::{Error, Result};
 
 pub use scalars::DateTime;
+pub use subscription::Subscription;
 
 /// What can be read: tickets, their conversations, the site's directory, unread counts.
 #[derive(MergedObject, Default)]
@@ -36,11 +39,11 @@ pub struct Mutation(
     conversation::ConversationMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema without data: enough to print the SDL.
-pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 /// The schema with what resolvers need: the database and, when configured, the translator.

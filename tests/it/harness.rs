@@ -267,6 +267,10 @@ impl TestApp {
             log.record(&info.statement.sql)
         });
         let state = AppState::new(server_db, auth.clone(), &config).expect("server settings");
+        assert!(
+            state.live.ready(Duration::from_secs(10)).await,
+            "live updates listening"
+        );
         let router = app::router(state);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let site = sites::create_site(&db, "Test site").await.unwrap();
