@@ -15,6 +15,7 @@ mod conversation;
 mod directory;
 mod rest;
 mod schema;
+mod seed;
 mod ticket_list;
 mod ticket_mutations;
 mod tickets;
