@@ -127,7 +127,7 @@ const FULL_TICKET = `query($id: Int!) { ticket(id: $id) {
 const CREATE = `mutation($in: CreateTicketInput!) { createTicket(input: $in) { id status totalReplies lastMessageId } }`;
 const body64 = (text) => `data:text/html;base64,${Buffer.from(`<p>${text}</p>`).toString('base64')}`;
 
-const UNREAD = `query($views: [UUID!]!) { unreadCount(viewIds: $views) { allCount unreadCounts { viewId count } } }`;
+const UNREAD = `query($views: [UUID!]!) { unreadCount(viewIds: $views) { allCount unreadCounts { viewId unreadCount } } }`;
 const SEARCH = `query($k: String!) { tickets(first: 50, filter: { keywords: $k }) { edges { node { id subject status lastUpdatedTime } } } }`;
 
 // Each scenario: how to prepare (with a running server), and what to send and expect.
@@ -288,7 +288,7 @@ async function runPeer() {
     bin,
     ['--connection', args.db, '--schema', 'public', '--host', '127.0.0.1', '--port', String(port),
       '--disable-query-log', '--max-pool-size', '16', '--no-ignore-rbac', '--disable-graphiql'],
-    { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    { cwd: new URL('.', import.meta.url).pathname, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const base = `http://127.0.0.1:${port}`;
   try {

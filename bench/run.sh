@@ -6,7 +6,8 @@
 #   bench/run.sh --scale              scenario 1 at 10,000 and at 1,000,000 tickets (PostgreSQL)
 #   options: --tickets N --duration S (per scenario, default 10) --connections C (default 16)
 #            --scenarios 1,3 --no-peer
-#   BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432) names the PostgreSQL server.
+#   BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432) names the PostgreSQL server;
+#   BENCH_BIN runs that binary instead of building and running target/release/deskgraph.
 #
 # Seeded databases are kept and reused when they hold the requested size: one PostgreSQL
 # database per size (deskgraph_bench_N) and one SQLite file per size under bench/.state/.
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift ;;
     --connections) CONNECTIONS=$2; shift ;;
     --scenarios) SCENARIOS=$2; shift ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,9 +55,14 @@ if [ ! -x bench/node_modules/.bin/autocannon ] || [ ! -x bench/node_modules/.bin
   (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-echo "building the release binary" >&2
-cargo build --release --quiet
-BIN=$ROOT/target/release/deskgraph
+# BENCH_BIN runs another build (a profiling one, say) instead of the release binary.
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$(realpath "$BENCH_BIN")
+else
+  echo "building the release binary" >&2
+  cargo build --release --quiet
+  BIN=$ROOT/target/release/deskgraph
+fi
 
 json() { node -e "process.stdout.write(String(JSON.parse(require('fs').readFileSync(0,'utf8'))['$1']))"; }
 

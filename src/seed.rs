@@ -232,15 +232,25 @@ async fn directory(
         .exec_without_returning(&txn)
         .await?;
     }
-    let tags = ids(30);
-    tags::Entity::insert_many(tags.iter().enumerate().map(|(i, id)| tags::ActiveModel {
-        id: Set(*id),
-        site_id: Set(site_id),
-        name: Set(format!("{} {i}", WORDS[i % WORDS.len()])),
-        created_time: Set(at),
-    }))
-    .exec_without_returning(&txn)
-    .await?;
+    // Tag names are unique in a site: a second seed into the same site tags with its tags.
+    let mut tags: Vec<Uuid> = tags::Entity::find()
+        .filter(tags::Column::SiteId.eq(site_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    if tags.is_empty() {
+        tags = ids(30);
+        tags::Entity::insert_many(tags.iter().enumerate().map(|(i, id)| tags::ActiveModel {
+            id: Set(*id),
+            site_id: Set(site_id),
+            name: Set(format!("{} {i}", WORDS[i % WORDS.len()])),
+            created_time: Set(at),
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
     // Views of the kinds a team keeps: by status, by assignee, by tag, by priority.
     let statuses = ["new", "pendingInternal", "pendingExternal", "onHold"];
     for i in 0..40 {
