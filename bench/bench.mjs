@@ -350,4 +350,4 @@ if (args.json) {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(args.json, JSON.stringify(rows, null, 2));
 }
-process.exit(rows.some((r) => r.bad > 0) ? 1 : 0);
+process.exit(rows.some((r) => r.bad > 0 || r.done === 0) ? 1 : 0);
