@@ -9,8 +9,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
-    TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, Set, TransactionTrait, TryIntoModel,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -123,6 +123,11 @@ pub async fn seed(db: &DatabaseConnection, site: Option<Uuid>, tickets: usize) -
         batch(db, &principal, &directory, n, &mut rng).await?;
         done += n;
         tracing::info!(done, of = tickets, "seeded");
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Bulk-loaded tables have no statistics until autovacuum comes round; without them the
+        // planner sorts the whole site for the inbox (108 ms instead of 0.16 ms at 100,000).
+        db.execute_unprepared("ANALYZE").await?;
     }
     Ok(Seeded { principal, tickets })
 }
