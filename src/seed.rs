@@ -9,8 +9,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, Set, TransactionTrait, TryIntoModel,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -19,9 +19,13 @@ use crate::domain::{Principal, now, search};
 use crate::entity::*;
 use crate::{Error, Result};
 
+mod copy;
+
 /// Tickets per transaction. SQLite allows 32,766 bound values a statement: a ticket row has
 /// 45 columns, so 500 of them stay under it, on PostgreSQL (65,535) too.
 const BATCH: usize = 500;
+/// Tickets per transaction when rows are streamed with COPY (PostgreSQL).
+const COPY_BATCH: usize = 5_000;
 /// Message rows per insert statement (26 columns each).
 const MESSAGE_CHUNK: usize = 1_000;
 
@@ -108,12 +112,22 @@ pub async fn seed(db: &DatabaseConnection, site: Option<Uuid>, tickets: usize) -
     };
     let mut rng = StdRng::seed_from_u64(tickets as u64);
     let directory = directory(db, &principal, tickets, &mut rng).await?;
+    // COPY has no limit on bound values: bigger transactions amortise the commit.
+    let per_batch = match db.get_database_backend() {
+        DbBackend::Postgres => COPY_BATCH,
+        _ => BATCH,
+    };
     let mut done = 0;
     while done < tickets {
-        let n = BATCH.min(tickets - done);
+        let n = per_batch.min(tickets - done);
         batch(db, &principal, &directory, n, &mut rng).await?;
         done += n;
         tracing::info!(done, of = tickets, "seeded");
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Bulk-loaded tables have no statistics until autovacuum comes round; without them the
+        // planner sorts the whole site for the inbox (108 ms instead of 0.16 ms at 100,000).
+        db.execute_unprepared("ANALYZE").await?;
     }
     Ok(Seeded { principal, tickets })
 }
@@ -223,15 +237,25 @@ async fn directory(
         .exec_without_returning(&txn)
         .await?;
     }
-    let tags = ids(30);
-    tags::Entity::insert_many(tags.iter().enumerate().map(|(i, id)| tags::ActiveModel {
-        id: Set(*id),
-        site_id: Set(site_id),
-        name: Set(format!("{} {i}", WORDS[i % WORDS.len()])),
-        created_time: Set(at),
-    }))
-    .exec_without_returning(&txn)
-    .await?;
+    // Tag names are unique in a site: a second seed into the same site tags with its tags.
+    let mut tags: Vec<Uuid> = tags::Entity::find()
+        .filter(tags::Column::SiteId.eq(site_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    if tags.is_empty() {
+        tags = ids(30);
+        tags::Entity::insert_many(tags.iter().enumerate().map(|(i, id)| tags::ActiveModel {
+            id: Set(*id),
+            site_id: Set(site_id),
+            name: Set(format!("{} {i}", WORDS[i % WORDS.len()])),
+            created_time: Set(at),
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
     // Views of the kinds a team keeps: by status, by assignee, by tag, by priority.
     let statuses = ["new", "pendingInternal", "pendingExternal", "onHold"];
     for i in 0..40 {
@@ -294,6 +318,9 @@ async fn batch(
     rng: &mut StdRng,
 ) -> Result<()> {
     let plans: Vec<Plan> = (0..n).map(|_| plan(p, d, rng)).collect();
+    if db.get_database_backend() == DbBackend::Postgres {
+        return batch_copy(db, p, plans).await;
+    }
     let txn = db.begin().await?;
     let inserted = tickets::Entity::insert_many(plans.iter().map(|pl| pl.ticket.clone()))
         .exec_with_returning(&txn)
@@ -303,43 +330,12 @@ async fn batch(
     let mut mentions = Vec::new();
     let mut drafts = Vec::new();
     for (ticket, plan) in inserted.iter().zip(&plans) {
-        for m in &plan.messages {
-            let mut m: messages::ActiveModel = m.clone().into();
-            m.ticket_id = Set(ticket.id);
-            messages.push(m);
-        }
-        links.extend(plan.tags.iter().map(|tag| ticket_tags::ActiveModel {
-            site_id: Set(p.site_id),
-            ticket_id: Set(ticket.id),
-            tag_id: Set(*tag),
-        }));
-        if let (Some(agent), Some(note)) =
-            (plan.mention, plan.messages.iter().find(|m| m.is_internal))
-        {
-            mentions.push(note_mentions::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                site_id: Set(p.site_id),
-                note_id: Set(note.id),
-                agent_id: Set(agent),
-                ticket_id: Set(ticket.id),
-                is_read_by_agent: Set(false),
-                created_time: Set(ticket.created_time),
-            });
-        }
-        if plan.draft {
-            drafts.push(drafts::ActiveModel {
-                ticket_id: Set(ticket.id),
-                site_id: Set(p.site_id),
-                body: Set(body("Thanks for waiting, here is what we found")),
-                r#type: Set("html".into()),
-                metadata: Set(None),
-                last_updated_by_id: Set(ticket.assignee_id),
-                last_updated_time: Set(ticket.last_updated_time),
-            });
-        }
+        let c = children(p, ticket, plan);
+        messages.extend(c.messages.into_iter().map(messages::ActiveModel::from));
+        links.extend(c.links.into_iter().map(ticket_tags::ActiveModel::from));
+        mentions.extend(c.mention.map(note_mentions::ActiveModel::from));
+        drafts.extend(c.draft.map(drafts::ActiveModel::from));
     }
-    // Children after their ticket, and messages before the ticket points at its last one
-    // is not an issue: that column has no foreign key.
     for chunk in messages.chunks(MESSAGE_CHUNK) {
         messages::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
@@ -364,6 +360,96 @@ async fn batch(
     search::insert_documents(&txn, p.site_id, &documents).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The same rows as `batch`, streamed with COPY under ids reserved from the sequence.
+async fn batch_copy(db: &DatabaseConnection, p: &Principal, plans: Vec<Plan>) -> Result<()> {
+    let ids = copy::ticket_ids(db, plans.len()).await?;
+    let mut tickets = Vec::with_capacity(plans.len());
+    let mut messages = Vec::new();
+    let mut links = Vec::new();
+    let mut mentions = Vec::new();
+    let mut drafts = Vec::new();
+    let mut search = copy::CopyRows::new("ticket_search", &["ticket_id", "site_id", "document"]);
+    for (id, plan) in ids.into_iter().zip(plans) {
+        let mut ticket = plan.ticket.clone();
+        ticket.id = Set(id);
+        let ticket = ticket.try_into_model()?;
+        let c = children(p, &ticket, &plan);
+        messages.extend(c.messages);
+        links.extend(c.links);
+        mentions.extend(c.mention);
+        drafts.extend(c.draft);
+        copy::search_row(&mut search, id, p.site_id, &plan.document)?;
+        tickets.push(ticket);
+    }
+    copy::write(
+        db,
+        copy::Batch {
+            tickets: copy::CopyRows::of(&tickets)?,
+            messages: copy::CopyRows::of(&messages)?,
+            ticket_tags: copy::CopyRows::of(&links)?,
+            note_mentions: copy::CopyRows::of(&mentions)?,
+            drafts: copy::CopyRows::of(&drafts)?,
+            search,
+        },
+    )
+    .await
+}
+
+/// A planned ticket's child rows, once its id is known.
+struct Children {
+    messages: Vec<messages::Model>,
+    links: Vec<ticket_tags::Model>,
+    mention: Option<note_mentions::Model>,
+    draft: Option<drafts::Model>,
+}
+
+fn children(p: &Principal, ticket: &tickets::Model, plan: &Plan) -> Children {
+    let messages = plan
+        .messages
+        .iter()
+        .map(|m| messages::Model {
+            ticket_id: ticket.id,
+            ..m.clone()
+        })
+        .collect();
+    let links = plan
+        .tags
+        .iter()
+        .map(|tag| ticket_tags::Model {
+            site_id: p.site_id,
+            ticket_id: ticket.id,
+            tag_id: *tag,
+        })
+        .collect();
+    let mention = match (plan.mention, plan.messages.iter().find(|m| m.is_internal)) {
+        (Some(agent), Some(note)) => Some(note_mentions::Model {
+            id: Uuid::now_v7(),
+            site_id: p.site_id,
+            note_id: note.id,
+            agent_id: agent,
+            ticket_id: ticket.id,
+            is_read_by_agent: false,
+            created_time: ticket.created_time,
+        }),
+        _ => None,
+    };
+    let draft = plan.draft.then(|| drafts::Model {
+        ticket_id: ticket.id,
+        site_id: p.site_id,
+        body: body("Thanks for waiting, here is what we found"),
+        r#type: "html".into(),
+        metadata: None,
+        last_updated_by_id: ticket.assignee_id,
+        last_updated_time: ticket.last_updated_time,
+    });
+    Children {
+        messages,
+        links,
+        mention,
+        draft,
+    }
 }
 
 /// A ticket some days old, worked through a few messages, with every derived field set as the

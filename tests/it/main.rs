@@ -24,6 +24,7 @@ mod live;
 mod ops;
 mod rest;
 mod schema;
+mod seed;
 mod shutdown;
 mod ticket_list;
 mod ticket_mutations;
