@@ -456,7 +456,8 @@ fn children(p: &Principal, ticket: &tickets::Model, plan: &Plan) -> Children {
 /// domain would have set it.
 fn plan(p: &Principal, d: &Directory, rng: &mut StdRng) -> Plan {
     let pick = |rng: &mut StdRng, v: &[Uuid]| v[rng.random_range(0..v.len())];
-    let created: DateTime<Utc> = now() - TimeDelta::seconds(rng.random_range(3_600..365 * 86_400));
+    let created: DateTime<Utc> =
+        now() - TimeDelta::seconds(rng.random_range(5 * 86_400..365 * 86_400));
     let (customer, customer_type) = if rng.random_bool(0.7) {
         (pick(rng, &d.contacts), ParticipantType::Contact)
     } else {
@@ -578,6 +579,7 @@ fn plan(p: &Principal, d: &Directory, rng: &mut StdRng) -> Plan {
         response_count: Set(agent_replies as i64),
         resolved_time_span: Set(resolved.then(|| (updated - created).num_seconds())),
         first_response_time_span: Set(first_response.map(|m| (m.time - created).num_seconds())),
+        version: Set(0),
         ..Default::default()
     };
     let draft = rng.random_bool(0.1);
