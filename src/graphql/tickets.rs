@@ -430,11 +430,13 @@ pub struct TicketPage {
 pub struct ViewUnreadCount {
     /// Id of the view.
     pub view_id: Uuid,
-    /// Ids of the view's unread tickets.
+    /// Ids of the view's unread tickets, most recently updated first, at most 100 of them:
+    /// `unreadCount` is the whole count.
     pub unread_ticket_ids: Vec<i64>,
     /// Unread count for the view.
     pub unread_count: usize,
-    /// Ids of the view's tickets where the caller has an unread mention.
+    /// Ids of the view's tickets where the caller has an unread mention, most recently
+    /// updated first, at most 100 of them.
     #[graphql(name = "mentionedUnReadTicketIds")]
     pub mentioned_unread_ticket_ids: Vec<i64>,
     /// Count of the view's tickets where the caller has an unread mention.
@@ -460,9 +462,9 @@ impl From<unread::UnreadCounts> for UnreadCount {
                 .into_iter()
                 .map(|v| ViewUnreadCount {
                     view_id: v.view_id,
-                    unread_count: v.unread_ticket_ids.len(),
+                    unread_count: v.unread_count as usize,
                     unread_ticket_ids: v.unread_ticket_ids,
-                    mentioned_unread_count: v.mentioned_unread_ticket_ids.len(),
+                    mentioned_unread_count: v.mentioned_unread_count as usize,
                     mentioned_unread_ticket_ids: v.mentioned_unread_ticket_ids,
                 })
                 .collect(),

@@ -570,3 +570,36 @@ async fn keywords_find_words_in_decoded_message_bodies_and_follow_merges() {
     let found = app.graphql(search, json!({ "k": "parcel" })).await;
     assert_eq!(found["tickets"]["edges"], json!([{ "node": { "id": a } }]));
 }
+
+#[tokio::test]
+async fn unread_ids_stop_at_a_hundred_newest_while_the_count_covers_every_ticket() {
+    let app = TestApp::spawn().await;
+    let site = app.site.site.id;
+    let contact = fixtures::contact(&app.db, site, "Ann").await;
+    let mut ids = Vec::new();
+    for i in 0..103 {
+        let input = json!({ "subject": format!("t{i}"), "channelId": "email", "contactOrVisitorId": contact, "priority": "URGENT" });
+        ids.push(create(&app, input).await);
+    }
+    let view = vocabulary::view(
+        &app.db,
+        site,
+        ConditionMetType::All,
+        &[("priority", "is", "urgent")],
+    )
+    .await;
+    let counts = app
+        .graphql(
+            "query($v: [UUID!]) { unreadCount(viewIds: $v) { allCount unreadCounts { unreadTicketIds unreadCount } } }",
+            json!({ "v": [view] }),
+        )
+        .await["unreadCount"]
+        .clone();
+    assert_eq!(counts["allCount"], 103);
+    assert_eq!(counts["unreadCounts"][0]["unreadCount"], 103);
+    let listed: Vec<i64> =
+        serde_json::from_value(counts["unreadCounts"][0]["unreadTicketIds"].clone()).unwrap();
+    // Newest first: the last hundred created, in reverse.
+    let newest: Vec<i64> = ids.iter().rev().take(100).copied().collect();
+    assert_eq!(listed, newest);
+}
