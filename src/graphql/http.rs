@@ -3,9 +3,8 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::Response;
 
 use super::transport::{self, Incoming, MediaType};
 use crate::app::AppState;
@@ -69,21 +68,4 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"))
-}
-
-/// A GraphQL-shaped error body for a failure before execution.
-pub fn error_response(e: &Error) -> Response {
-    let mut response = errors_response(e.status_code(), e.code(), &e.public_message());
-    if e.status_code() == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-    }
-    response
-}
-
-fn errors_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, axum::Json(body)).into_response()
 }
