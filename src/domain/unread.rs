@@ -50,12 +50,14 @@ pub async fn unread_counts(
             .clone()
             .filter(tickets::Column::IsReadByAgent.eq(false));
         let mentioned = in_view.filter(mentioned_unread(actor));
+        let unread_count = unread.clone().count(db).await?;
+        let mentioned_unread_count = mentioned.clone().count(db).await?;
         views_out.push(ViewUnread {
             view_id,
-            unread_count: unread.clone().count(db).await?,
-            unread_ticket_ids: newest_ids(unread, db).await?,
-            mentioned_unread_count: mentioned.clone().count(db).await?,
-            mentioned_unread_ticket_ids: newest_ids(mentioned, db).await?,
+            unread_count,
+            unread_ticket_ids: newest_ids(unread, unread_count, db).await?,
+            mentioned_unread_count,
+            mentioned_unread_ticket_ids: newest_ids(mentioned, mentioned_unread_count, db).await?,
         });
     }
     Ok(UnreadCounts {
@@ -82,17 +84,26 @@ fn mentioned_unread(actor: &Principal) -> sea_orm::sea_query::SimpleExpr {
 /// with two ids).
 pub const UNREAD_IDS_MAX: u64 = 100;
 
+/// The count decides the plan: none needs no query; a few are fetched whole (a `LIMIT` would
+/// make PostgreSQL walk the site's whole time index looking for them); many stop at the limit,
+/// which that walk then reaches quickly.
 async fn newest_ids(
     query: sea_orm::Select<tickets::Entity>,
+    count: u64,
     db: &DatabaseConnection,
 ) -> Result<Vec<i64>> {
-    Ok(query
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let query = query
         .select_only()
         .column(tickets::Column::Id)
         .order_by_desc(tickets::Column::LastUpdatedTime)
-        .order_by_desc(tickets::Column::Id)
-        .limit(UNREAD_IDS_MAX)
-        .into_tuple::<i64>()
-        .all(db)
-        .await?)
+        .order_by_desc(tickets::Column::Id);
+    let query = if count > UNREAD_IDS_MAX {
+        query.limit(UNREAD_IDS_MAX)
+    } else {
+        query
+    };
+    Ok(query.into_tuple::<i64>().all(db).await?)
 }
