@@ -106,3 +106,22 @@ mod tests {
         assert_eq!(decode_data_uri("not a uri"), None);
     }
 }
+
+/// `PENDING_INTERNAL` -> `pendingInternal`: GraphQL's enum spelling to the spec's. Empty parts
+/// (from `__`) add nothing.
+pub fn camel_case(screaming_snake: &str) -> String {
+    let mut out = String::with_capacity(screaming_snake.len());
+    for (i, word) in screaming_snake.split('_').enumerate() {
+        let lower = word.to_ascii_lowercase();
+        if i == 0 {
+            out.push_str(&lower);
+        } else {
+            let mut chars = lower.chars();
+            if let Some(first) = chars.next() {
+                out.push(first.to_ascii_uppercase());
+                out.extend(chars);
+            }
+        }
+    }
+    out
+}

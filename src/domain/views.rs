@@ -138,20 +138,7 @@ fn spec_spelling(value: &str) -> String {
     {
         return value.to_owned();
     }
-    let mut out = String::new();
-    for (i, part) in value.split('_').filter(|p| !p.is_empty()).enumerate() {
-        let lower = part.to_ascii_lowercase();
-        if i == 0 {
-            out.push_str(&lower);
-        } else {
-            let mut chars = lower.chars();
-            if let Some(first) = chars.next() {
-                out.push(first.to_ascii_uppercase());
-                out.extend(chars);
-            }
-        }
-    }
-    out
+    super::text::camel_case(value.trim_matches('_'))
 }
 
 fn text(

@@ -138,20 +138,7 @@ fn camel(s: &str) -> String {
     if !is_enum {
         return s.to_string();
     }
-    let mut out = String::with_capacity(s.len());
-    for (i, word) in s.split('_').enumerate() {
-        let lower = word.to_ascii_lowercase();
-        if i == 0 {
-            out.push_str(&lower);
-        } else {
-            let mut chars = lower.chars();
-            if let Some(first) = chars.next() {
-                out.push(first.to_ascii_uppercase());
-                out.extend(chars);
-            }
-        }
-    }
-    out
+    crate::domain::text::camel_case(s)
 }
 
 /// `pendingInternal` -> `PENDING_INTERNAL`.
