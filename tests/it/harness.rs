@@ -70,7 +70,9 @@ impl TestDb {
         DatabaseConfig {
             database_url: self.url.clone(),
             db_max_connections: 5,
-            db_acquire_timeout: std::time::Duration::from_secs(3),
+            // Generous: on a loaded CI machine opening a fresh SQLite file (WAL, fsync) has
+            // taken over 3 s, and no test here is about the acquire timeout.
+            db_acquire_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -161,7 +163,7 @@ async fn pg_template(admin: &str) -> String {
         let config = DatabaseConfig {
             database_url: pg_url_for(admin, &building),
             db_max_connections: 1,
-            db_acquire_timeout: std::time::Duration::from_secs(3),
+            db_acquire_timeout: std::time::Duration::from_secs(30),
         };
         let db = deskgraph::db::connect(&config).await.unwrap();
         deskgraph::db::migrate(&db).await.unwrap();
@@ -389,6 +391,24 @@ pub mod fixtures {
             site_id: Set(site_id),
             name: Set(name.into()),
             description: Set(String::new()),
+            created_time: Set(now()),
+        }
+        .insert(db)
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// An agent of the site (role `agent`), addressed `<name>@example.com`.
+    pub async fn agent(db: &DatabaseConnection, site_id: Uuid, name: &str) -> Uuid {
+        agents::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            site_id: Set(site_id),
+            name: Set(name.into()),
+            email: Set(format!("{}@example.com", name.to_lowercase())),
+            role: Set(AgentRole::Agent),
+            is_active: Set(true),
+            language: Set("en".into()),
             created_time: Set(now()),
         }
         .insert(db)
