@@ -9,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::Auth;
 use crate::config::ServeConfig;
 use crate::graphql::limits::GraphqlLimits;
-use crate::graphql::{self, AppSchema};
+use crate::graphql::{self, exec::Executor};
 use crate::http_layers::HttpConfig;
 use crate::ops;
 use crate::translate::Translator;
@@ -17,7 +17,7 @@ use crate::translate::Translator;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub schema: AppSchema,
+    pub schema: Executor,
     pub auth: Arc<Auth>,
     pub limits: Arc<GraphqlLimits>,
     pub http: Arc<HttpConfig>,
@@ -36,7 +36,7 @@ impl AppState {
             .map(Translator::new)
             .transpose()?;
         Ok(AppState {
-            schema: graphql::build_schema(
+            schema: graphql::build_executor(
                 db.clone(),
                 translator,
                 auth.active_agents(),

@@ -6,27 +6,19 @@
 //! them) and each fragment counted once and memoised, so counting itself stays linear in the
 //! document even when fragments spread each other many times. Complexity is async-graphql's
 //! own figure, in which connection fields cost their page size times their children
-//! ([`list_cost`]); it is compared here so the error names the limit.
+//! ([`list_cost`]). [`super::exec`] applies all of them to every client document.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    ErrorExtensionValues, Name, Pos, Positioned, Request, Response, ServerError, ServerResult,
-    ValidationResult,
-};
+use async_graphql::{Name, Positioned};
 use clap::{ArgAction, Args};
 
-use crate::Error;
 use crate::config::parse_duration;
 
 /// Page size a connection is assumed to return when the query gives neither `first` nor `last`.
-const DEFAULT_PAGE: usize = 20;
+pub(super) const DEFAULT_PAGE: usize = 20;
 
 /// The limits of the GraphQL endpoint. Every default lets a normal console query through (the
 /// inbox: 50 tickets with tags, assignee, contact, last message and draft).
@@ -67,12 +59,13 @@ pub struct GraphqlLimits {
 }
 
 impl GraphqlLimits {
-    /// The schema builder with these limits switched on.
+    /// The schema builder with the limits async-graphql itself enforces; the others are
+    /// checked by [`super::exec::Executor`].
     pub fn apply<Q, M, S>(
         &self,
         builder: async_graphql::SchemaBuilder<Q, M, S>,
     ) -> async_graphql::SchemaBuilder<Q, M, S> {
-        let mut builder = builder.extension(LimitsFactory(Arc::new(self.clone())));
+        let mut builder = builder;
         if !self.graphql_introspection {
             builder = builder.disable_introspection();
         }
@@ -100,99 +93,6 @@ pub struct ServerBuilt;
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 
-struct LimitsFactory(Arc<GraphqlLimits>);
-
-impl ExtensionFactory for LimitsFactory {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(self.0.clone()))
-    }
-}
-
-struct LimitsExtension(Arc<GraphqlLimits>);
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let limit = self.0.request_timeout;
-        match tokio::time::timeout(limit, next.run(ctx)).await {
-            Ok(response) => response,
-            Err(_) => {
-                let error = Error::Timeout(format!(
-                    "the operation did not finish within {} ms and was stopped",
-                    limit.as_millis()
-                ));
-                Response::from_errors(vec![server_error(&error)])
-            }
-        }
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if request
-            .data
-            .contains_key(&std::any::TypeId::of::<ServerBuilt>())
-        {
-            return next.run(ctx, request).await;
-        }
-        // Parsed here, once: async-graphql then uses this document instead of parsing again,
-        // and its own walks over it run only after these limits have bounded its size.
-        let document = request
-            .parsed_query()
-            .map_err(|e| with_code(e, PARSE_FAILED))?;
-        check(document, &self.0).map_err(|message| request_error(message, None))?;
-        next.run(ctx, request).await
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next
-            .run(ctx)
-            .await
-            .map_err(|errors| errors.into_iter().map(|e| with_code(e, VALIDATION_FAILED)))
-            .map_err(Iterator::collect::<Vec<_>>)?;
-        let max = self.0.graphql_max_complexity;
-        if result.complexity > max && ctx.data_opt::<ServerBuilt>().is_none() {
-            return Err(vec![request_error(
-                format!(
-                    "the query's complexity is {}, over the limit of {max} (a connection costs its `first` or `last`, {DEFAULT_PAGE} when not given, times its fields): ask for smaller pages or fewer fields",
-                    result.complexity
-                ),
-                None,
-            )]);
-        }
-        Ok(result)
-    }
-}
-
-fn server_error(e: &Error) -> ServerError {
-    with_code(ServerError::new(e.public_message(), None), e.code())
-}
-
-fn with_code(mut error: ServerError, code: &str) -> ServerError {
-    let has_code = error
-        .extensions
-        .as_ref()
-        .is_some_and(|x| x.get("code").is_some());
-    if !has_code {
-        error
-            .extensions
-            .get_or_insert_with(ErrorExtensionValues::default)
-            .set("code", code);
-    }
-    error
-}
-
-fn request_error(message: String, pos: Option<Pos>) -> ServerError {
-    with_code(ServerError::new(message, pos), VALIDATION_FAILED)
-}
-
 /// What a selection set amounts to with its fragments expanded.
 #[derive(Clone, Copy, Default)]
 struct Size {
@@ -212,7 +112,7 @@ impl Size {
 }
 
 /// Checks the document against the limits; the error names the limit exceeded.
-fn check(doc: &ExecutableDocument, limits: &GraphqlLimits) -> Result<(), String> {
+pub(super) fn check(doc: &ExecutableDocument, limits: &GraphqlLimits) -> Result<(), String> {
     let mut walk = Walk {
         doc,
         sizes: HashMap::new(),

@@ -1,12 +1,9 @@
 //! Counts GraphQL operations by name and outcome (`deskgraph_graphql_operations_total`) and
-//! names the operation in the request's log line.
+//! names the operation in the request's log line; [`super::exec`] calls these once per operation.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest,
-};
 use async_graphql::{Response, Value};
 
 /// Distinct operation names that get a label of their own; later ones count as `other`.
@@ -14,48 +11,9 @@ use async_graphql::{Response, Value};
 const MAX_OPERATION_NAMES: usize = 200;
 const MAX_NAME_LEN: usize = 64;
 
-pub struct OperationMetrics;
-
-impl ExtensionFactory for OperationMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationExtension::default())
-    }
-}
-
-#[derive(Default)]
-struct OperationExtension {
-    name: Mutex<Option<String>>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for OperationExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let response = next.run(ctx).await;
-        let name = self.name.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let label = label_for(name.as_deref());
-        crate::ops::note_operation(&label);
-        metrics::counter!("deskgraph_graphql_operations_total",
-            "operation" => label, "outcome" => outcome(&response))
-        .increment(1);
-        response
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(name) = operation_name {
-            *self.name.lock().unwrap_or_else(|e| e.into_inner()) = Some(name.to_owned());
-        }
-        next.run(ctx, operation_name).await
-    }
-}
-
 /// `ok`, or the first error's code (`BAD_USER_INPUT`, `UNAUTHENTICATED`, ...), or `error`
 /// when the error carries none (a parse or validation failure).
-fn outcome(response: &Response) -> String {
+pub(super) fn outcome(response: &Response) -> String {
     let Some(first) = response.errors.first() else {
         return "ok".into();
     };
@@ -69,7 +27,7 @@ fn known_code(code: &str) -> bool {
     code.len() <= 40 && code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
 }
 
-fn label_for(name: Option<&str>) -> String {
+pub(super) fn label_for(name: Option<&str>) -> String {
     let Some(name) = name else {
         return "anonymous".into();
     };

@@ -4,6 +4,7 @@
 mod conversation;
 mod directory;
 mod enums;
+pub mod exec;
 pub mod http;
 mod language;
 pub mod limits;
@@ -46,22 +47,28 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscri
     Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
-/// The schema with what resolvers need: the database and, when configured, the translator.
-pub fn build_schema(
+/// The executor over the schema with what resolvers need: the database and, when
+/// configured, the translator.
+pub fn build_executor(
     db: DatabaseConnection,
     translator: Option<Translator>,
     active: ActiveAgents,
     limits: &limits::GraphqlLimits,
-) -> AppSchema {
-    let builder = limits
-        .apply(schema_builder())
-        .extension(metrics::OperationMetrics)
-        .data(db)
-        .data(active);
-    match translator {
-        Some(t) => builder.data(t).finish(),
-        None => builder.finish(),
-    }
+) -> exec::Executor {
+    let build = || {
+        let builder = limits
+            .apply(schema_builder())
+            .data(db.clone())
+            .data(active.clone());
+        match &translator {
+            Some(t) => builder.data(t.clone()),
+            None => builder,
+        }
+    };
+    let public = build()
+        .limit_complexity(limits.graphql_max_complexity)
+        .finish();
+    exec::Executor::new(public, build().finish(), limits)
 }
 
 /// The SDL that `deskgraph schema` prints and `schema.graphql` holds.

@@ -1,0 +1,232 @@
+//! The one way operations run: under the limits, within the timeout, counted in the metrics.
+//!
+//! This is deliberately not an async-graphql extension. With any extension installed,
+//! async-graphql builds a `ResolveInfo` (a type-name string, two registry look-ups) and boxes
+//! one future per extension for every field and every list item it resolves. The inbox
+//! resolves about 1,400 of those per request; doing the same checks once, around the
+//! operation, costs nothing per field.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ErrorExtensionValues, Request, Response, ServerError};
+use futures_util::stream::{self, BoxStream, StreamExt};
+
+use super::AppSchema;
+use super::limits::{self, GraphqlLimits, PARSE_FAILED, ServerBuilt, VALIDATION_FAILED};
+use crate::Error;
+
+/// async-graphql's message when an operation is over `limit_complexity`.
+const TOO_COMPLEX: &str = "Query is too complex.";
+
+/// Runs GraphQL operations for every face (HTTP, WebSocket, the REST shim).
+#[derive(Clone)]
+pub struct Executor {
+    /// Client documents: complexity limited.
+    public: AppSchema,
+    /// Documents the server wrote itself ([`ServerBuilt`]): their shape is fixed and
+    /// reviewed, so only the timeout applies.
+    trusted: AppSchema,
+    limits: Arc<GraphqlLimits>,
+    documents: Arc<Documents>,
+}
+
+/// Documents already parsed, by their text. A console sends the same few documents again and
+/// again, and the REST shim writes one per route and `include`; async-graphql's parser costs
+/// more than cloning its result (about a sixth of all instructions for scenario 3's
+/// document, callgrind).
+#[derive(Default)]
+struct Documents {
+    parsed: Mutex<HashMap<String, Arc<Parsed>>>,
+}
+
+struct Parsed {
+    document: ExecutableDocument,
+    /// [`limits::check`]'s verdict (client documents only; `None` until checked).
+    verdict: Option<Result<(), String>>,
+}
+
+/// Most documents kept, and the longest kept: enough for every console's queries, and a client
+/// sending endless distinct documents only churns the cache.
+const DOCUMENTS_MAX: usize = 512;
+const DOCUMENT_MAX_LEN: usize = 16 * 1024;
+
+impl Documents {
+    fn get(&self, query: &str) -> Option<Arc<Parsed>> {
+        self.parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(query)
+            .cloned()
+    }
+
+    fn keep(&self, query: &str, parsed: Arc<Parsed>) {
+        if query.len() > DOCUMENT_MAX_LEN {
+            return;
+        }
+        let mut all = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() >= DOCUMENTS_MAX && !all.contains_key(query) {
+            // Any one goes: the documents in use come straight back.
+            if let Some(key) = all.keys().next().cloned() {
+                all.remove(&key);
+            }
+        }
+        all.insert(query.to_owned(), parsed);
+    }
+}
+
+impl Executor {
+    pub fn new(schema: AppSchema, trusted: AppSchema, limits: &GraphqlLimits) -> Self {
+        Executor {
+            public: schema,
+            trusted,
+            limits: Arc::new(limits.clone()),
+            documents: Arc::default(),
+        }
+    }
+
+    /// Runs a query or mutation.
+    pub async fn execute(&self, mut request: Request) -> Response {
+        let trusted = is_trusted(&request);
+        if let Err(refused) = self.admit(&mut request, trusted) {
+            count(None, &refused);
+            return refused;
+        }
+        let name = operation_name(&mut request);
+        let schema = if trusted { &self.trusted } else { &self.public };
+        let limit = self.limits.request_timeout;
+        let response = match tokio::time::timeout(limit, schema.execute(request)).await {
+            Ok(response) => self.explain(response),
+            Err(_) => {
+                let error = Error::Timeout(format!(
+                    "the operation did not finish within {} ms and was stopped",
+                    limit.as_millis()
+                ));
+                Response::from_errors(vec![with_code(
+                    ServerError::new(error.public_message(), None),
+                    error.code(),
+                )])
+            }
+        };
+        count(name.as_deref(), &response);
+        response
+    }
+
+    /// Runs a subscription (or any operation) as a stream of responses.
+    pub fn execute_stream(&self, mut request: Request) -> BoxStream<'static, Response> {
+        let trusted = is_trusted(&request);
+        if let Err(refused) = self.admit(&mut request, trusted) {
+            return stream::once(async move { refused }).boxed();
+        }
+        let this = self.clone();
+        self.public
+            .execute_stream(request)
+            .map(move |response| this.explain(response))
+            .boxed()
+    }
+
+    /// Parses the document once (async-graphql then uses it instead of parsing again), or
+    /// takes it from the documents already parsed, and, for client documents, checks it
+    /// against the limits before async-graphql walks it.
+    fn admit(&self, request: &mut Request, trusted: bool) -> Result<(), Response> {
+        let kept = self.documents.get(&request.query);
+        let parsed = match kept {
+            Some(parsed) if trusted || parsed.verdict.is_some() => {
+                request.set_parsed_query(parsed.document.clone());
+                parsed
+            }
+            _ => {
+                let document = request
+                    .parsed_query()
+                    .map_err(|e| Response::from_errors(vec![with_code(e, PARSE_FAILED)]))?;
+                let verdict = (!trusted).then(|| limits::check(document, &self.limits));
+                let parsed = Arc::new(Parsed {
+                    document: document.clone(),
+                    verdict,
+                });
+                self.documents.keep(&request.query, parsed.clone());
+                parsed
+            }
+        };
+        match &parsed.verdict {
+            Some(Err(message)) if !trusted => Err(Response::from_errors(vec![with_code(
+                ServerError::new(message.clone(), None),
+                VALIDATION_FAILED,
+            )])),
+            _ => Ok(()),
+        }
+    }
+
+    /// Gives request errors (validation, unknown operation, bad variables: errors before
+    /// anything ran, so with no path and no data) the code GraphQL over HTTP needs to answer
+    /// 400, and the complexity error a message that names the limit.
+    fn explain(&self, mut response: Response) -> Response {
+        if !matches!(response.data, async_graphql::Value::Null) || response.errors.is_empty() {
+            return response;
+        }
+        for error in &mut response.errors {
+            if !error.path.is_empty() {
+                continue;
+            }
+            if error.message == TOO_COMPLEX {
+                error.message = format!(
+                    "the query's complexity is over the limit of {} (a connection costs its `first` or `last`, {} when not given, times its fields): ask for smaller pages or fewer fields",
+                    self.limits.graphql_max_complexity,
+                    limits::DEFAULT_PAGE
+                );
+            }
+            set_code(error, VALIDATION_FAILED);
+        }
+        response
+    }
+}
+
+fn is_trusted(request: &Request) -> bool {
+    request
+        .data
+        .contains_key(&std::any::TypeId::of::<ServerBuilt>())
+}
+
+/// The operation's name as async-graphql chooses the operation: the one the request names,
+/// or the document's only operation.
+fn operation_name(request: &mut Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    let document = request.parsed_query().ok()?;
+    let mut operations = document.operations.iter();
+    let (name, _) = operations.next()?;
+    if operations.next().is_some() {
+        return None;
+    }
+    name.map(|n| n.to_string())
+}
+
+/// Counts the operation in `deskgraph_graphql_operations_total` and names it in the log line.
+fn count(name: Option<&str>, response: &Response) {
+    let label = super::metrics::label_for(name);
+    crate::ops::note_operation(&label);
+    metrics::counter!("deskgraph_graphql_operations_total",
+        "operation" => label, "outcome" => super::metrics::outcome(response))
+    .increment(1);
+}
+
+fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    set_code(&mut error, code);
+    error
+}
+
+/// Sets `extensions.code` unless the error already has one.
+fn set_code(error: &mut ServerError, code: &str) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|x| x.get("code").is_some());
+    if !has_code {
+        error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default)
+            .set("code", code);
+    }
+}
