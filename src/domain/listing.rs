@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -164,7 +164,31 @@ pub async fn count(
     actor: &Principal,
     filter: &TicketFilter,
 ) -> Result<u64> {
-    Ok(filtered(db, actor, filter).await?.count(db).await?)
+    kept_count(db, actor, filtered(db, actor, filter).await?).await
+}
+
+/// How many tickets `query` selects, kept until the caller's site changes
+/// ([`crate::live::reads`]): a count visits every matching row.
+pub(crate) async fn kept_count(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    query: Select<tickets::Entity>,
+) -> Result<u64> {
+    let key = statement_key(db, "count", &query);
+    crate::live::cached(db, actor.site_id, key, || async move {
+        Ok(query.count(db).await?)
+    })
+    .await
+}
+
+/// `query` as SQL with its values: equal keys select the same rows of the site.
+pub(crate) fn statement_key<Q: QueryTrait>(
+    db: &DatabaseConnection,
+    kind: &str,
+    query: &Q,
+) -> String {
+    let statement = query.build(db.get_database_backend());
+    format!("{kind}|{}|{:?}", statement.sql, statement.values)
 }
 
 /// The caller's tickets that pass `filter`.
@@ -291,7 +315,7 @@ pub async fn offset_page(
         ));
     }
     let query = filtered(db, actor, filter).await?;
-    let total = query.clone().count(db).await?;
+    let total = kept_count(db, actor, query.clone()).await?;
     let order = if sort.descending {
         Order::Desc
     } else {

@@ -2,12 +2,10 @@
 //! and separately those where the agent has an unread mention. Counted in SQL.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::listing::{TicketFilter, filtered};
+use super::listing::{TicketFilter, filtered, kept_count, statement_key};
 use super::{Principal, views};
 use crate::Result;
 use crate::entity::*;
@@ -37,11 +35,10 @@ pub async fn unread_counts(
 ) -> Result<UnreadCounts> {
     let visible = filtered(db, actor, &TicketFilter::default()).await?;
     // Only a number is wanted here: count in the database instead of fetching every id.
-    let all_count = visible
+    let unread_in_site = visible
         .clone()
-        .filter(tickets::Column::IsReadByAgent.eq(false))
-        .count(db)
-        .await?;
+        .filter(tickets::Column::IsReadByAgent.eq(false));
+    let all_count = kept_count(db, actor, unread_in_site).await?;
     let mut views_out = Vec::with_capacity(view_ids.len());
     for &view_id in view_ids {
         let view = views::visible_view(db, actor, view_id, "viewIds").await?;
@@ -50,14 +47,15 @@ pub async fn unread_counts(
             .clone()
             .filter(tickets::Column::IsReadByAgent.eq(false));
         let mentioned = in_view.filter(mentioned_unread(actor));
-        let unread_count = unread.clone().count(db).await?;
-        let mentioned_unread_count = mentioned.clone().count(db).await?;
+        let unread_count = kept_count(db, actor, unread.clone()).await?;
+        let mentioned_unread_count = kept_count(db, actor, mentioned.clone()).await?;
         views_out.push(ViewUnread {
             view_id,
             unread_count,
-            unread_ticket_ids: newest_ids(unread, unread_count, db).await?,
+            unread_ticket_ids: newest_ids(db, actor, unread, unread_count).await?,
             mentioned_unread_count,
-            mentioned_unread_ticket_ids: newest_ids(mentioned, mentioned_unread_count, db).await?,
+            mentioned_unread_ticket_ids: newest_ids(db, actor, mentioned, mentioned_unread_count)
+                .await?,
         });
     }
     Ok(UnreadCounts {
@@ -87,10 +85,12 @@ pub const UNREAD_IDS_MAX: u64 = 100;
 /// The count decides the plan: none needs no query; a few are fetched whole (a `LIMIT` would
 /// make PostgreSQL walk the site's whole time index looking for them); many stop at the limit,
 /// which that walk then reaches quickly.
+/// Kept like the counts, until the site changes.
 async fn newest_ids(
+    db: &DatabaseConnection,
+    actor: &Principal,
     query: sea_orm::Select<tickets::Entity>,
     count: u64,
-    db: &DatabaseConnection,
 ) -> Result<Vec<i64>> {
     if count == 0 {
         return Ok(Vec::new());
@@ -105,5 +105,9 @@ async fn newest_ids(
     } else {
         query
     };
-    Ok(query.into_tuple::<i64>().all(db).await?)
+    let key = statement_key(db, "ids", &query);
+    crate::live::cached(db, actor.site_id, key, || async move {
+        Ok(query.into_tuple::<i64>().all(db).await?)
+    })
+    .await
 }

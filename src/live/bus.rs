@@ -17,7 +17,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, QueryFilter};
 use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
-use super::{CHANNEL, ChangeKind, TicketEvent};
+use super::reads::Reads;
+use super::{CHANNEL, ChangeKind, SITE_CHANNEL, TicketEvent};
 use crate::domain::Principal;
 use crate::entity::tickets;
 
@@ -59,42 +60,114 @@ impl Change {
 /// One process's view of the live updates of one database.
 #[derive(Clone)]
 pub struct Bus {
-    /// Keeps the raw channel (and so the dispatcher and listener) alive while the bus lives.
-    _raw: Arc<RawSender>,
+    /// Held so the raw channel (and so the dispatcher and listener) and the kept reads live
+    /// as long as the bus.
+    _shared: Arc<Shared>,
     changes: broadcast::Sender<Arc<Change>>,
     ready: watch::Receiver<bool>,
 }
 
-/// SQLite: the raw sender of each database file open in this process, so the write that
-/// commits finds the bus of its database (several servers in one process, as in the tests,
-/// each get their own; two on one file share one).
-static LOCAL: LazyLock<Mutex<HashMap<PathBuf, Weak<RawSender>>>> = LazyLock::new(Default::default);
+/// What the writes of this process reach directly, without going through the database: the
+/// raw channel (SQLite's only transport) and the reads kept until their site changes.
+struct Shared {
+    raw: RawSender,
+    reads: Reads,
+    /// Whether every committed change is heard (on PostgreSQL, once `LISTEN` is in place).
+    ready: watch::Receiver<bool>,
+}
 
-fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
+impl Shared {
+    /// One per database per process, and so one `LISTEN` connection: two would hand every
+    /// notification to the raw channel twice.
+    fn start(db: &DatabaseConnection) -> Arc<Shared> {
+        let postgres = db.get_database_backend() == DbBackend::Postgres;
+        let (ready_tx, ready) = watch::channel(!postgres);
+        let shared = Arc::new(Shared {
+            raw: broadcast::channel(RAW_CAPACITY).0,
+            // SQLite: every change is a commit of this process, heard at once.
+            reads: Reads::new(!postgres),
+            ready,
+        });
+        if postgres {
+            let pool = db.get_postgres_connection_pool().clone();
+            tokio::spawn(listen(pool, Arc::downgrade(&shared), ready_tx));
+        }
+        shared
+    }
+}
+
+/// The [`Shared`] state of each database open in this process, so that the write that
+/// commits finds it (several servers in one process, as in the tests, each get their own;
+/// two on one database share one).
+static SHARED: LazyLock<Mutex<HashMap<DbKey, Weak<Shared>>>> = LazyLock::new(Default::default);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum DbKey {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+fn db_key(db: &DatabaseConnection) -> DbKey {
     match db.get_database_backend() {
-        DbBackend::Sqlite => Some(
+        DbBackend::Sqlite => DbKey::Sqlite(
             db.get_sqlite_connection_pool()
                 .connect_options()
                 .get_filename()
                 .to_owned(),
         ),
-        _ => None,
+        _ => {
+            let o = db.get_postgres_connection_pool().connect_options();
+            DbKey::Postgres(format!(
+                "{}:{}/{}",
+                o.get_host(),
+                o.get_port(),
+                o.get_database().unwrap_or_default()
+            ))
+        }
     }
 }
 
-/// After an SQLite commit: hands the events to this process's subscribers of that database.
-pub(super) fn publish_local(db: &DatabaseConnection, events: &[TicketEvent]) {
-    let Some(file) = sqlite_file(db) else { return };
-    let sender = LOCAL
+fn shared_of(db: &DatabaseConnection) -> Option<Arc<Shared>> {
+    let key = db_key(db);
+    SHARED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get(&file)
-        .and_then(Weak::upgrade);
-    if let Some(sender) = sender {
+        .get(&key)
+        .and_then(Weak::upgrade)
+}
+
+/// After a commit: the changed sites' kept reads are stale at once in this process (other
+/// processes hear of it through the database), and on SQLite the events go to this process's
+/// subscribers of that database.
+pub(super) fn committed(db: &DatabaseConnection, sites: &[Uuid], events: &[TicketEvent]) {
+    let Some(shared) = shared_of(db) else { return };
+    for site in sites.iter().chain(events.iter().map(|e| &e.site_id)) {
+        shared.reads.changed(*site);
+    }
+    if db.get_database_backend() == DbBackend::Sqlite {
         for event in events {
             // No receiver is not an error: nobody is subscribed.
-            let _ = sender.send(*event);
+            let _ = shared.raw.send(*event);
         }
+    }
+}
+
+/// The value kept for `key` in `site` of this database, or `compute`d (and kept) if the site
+/// changed since; computed every time when the database has no bus in this process.
+pub async fn cached<T, F, Fut>(
+    db: &DatabaseConnection,
+    site: Uuid,
+    key: String,
+    compute: F,
+) -> crate::Result<T>
+where
+    T: Clone + Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = crate::Result<T>>,
+{
+    match shared_of(db) {
+        Some(shared) => shared.reads.get_or(site, key, compute).await,
+        None => compute().await,
     }
 }
 
@@ -102,32 +175,27 @@ impl Bus {
     /// Starts the bus of a database: its dispatcher and, on PostgreSQL, its `LISTEN`
     /// connection. `buffer` is how many changes a subscriber may fall behind.
     pub fn start(db: &DatabaseConnection, buffer: usize) -> Bus {
-        let (ready_tx, ready) = watch::channel(false);
-        let raw = match sqlite_file(db) {
-            Some(file) => {
-                let mut local = LOCAL.lock().unwrap_or_else(|e| e.into_inner());
-                local.retain(|_, w| w.strong_count() > 0);
-                let raw = local
-                    .get(&file)
-                    .and_then(Weak::upgrade)
-                    .unwrap_or_else(|| Arc::new(broadcast::channel(RAW_CAPACITY).0));
-                local.insert(file, Arc::downgrade(&raw));
-                ready_tx.send_replace(true);
-                raw
-            }
-            None => {
-                let raw = Arc::new(broadcast::channel(RAW_CAPACITY).0);
-                let pool = db.get_postgres_connection_pool().clone();
-                tokio::spawn(listen(pool, Arc::downgrade(&raw), ready_tx));
-                raw
-            }
+        let shared = {
+            let key = db_key(db);
+            let mut all = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+            all.retain(|_, w| w.strong_count() > 0);
+            let shared = all
+                .get(&key)
+                .and_then(Weak::upgrade)
+                .unwrap_or_else(|| Shared::start(db));
+            all.insert(key, Arc::downgrade(&shared));
+            shared
         };
         let (changes, _) = broadcast::channel(buffer.max(1));
-        tokio::spawn(dispatch(db.clone(), raw.subscribe(), changes.clone()));
+        tokio::spawn(dispatch(
+            db.clone(),
+            shared.raw.subscribe(),
+            changes.clone(),
+        ));
         Bus {
-            _raw: raw,
+            ready: shared.ready.clone(),
+            _shared: shared,
             changes,
-            ready,
         }
     }
 
@@ -196,11 +264,17 @@ async fn dispatch(
 }
 
 /// PostgreSQL: one `LISTEN` connection per process, forwarding every notification to the
-/// local bus, reconnecting when the connection drops (`PgListener` re-subscribes by itself
-/// on a lost connection; anything else starts a fresh listener after a pause).
-async fn listen(pool: PgPool, raw: Weak<RawSender>, ready: watch::Sender<bool>) {
+/// local bus and marking its site changed for the kept reads. `try_recv`, not `recv`: `recv`
+/// reconnects silently and notifications sent meanwhile are lost unseen; here a lost
+/// connection stops the kept reads from being served until a fresh listener is in place.
+async fn listen(pool: PgPool, shared: Weak<Shared>, ready: watch::Sender<bool>) {
+    let deaf = |shared: &Weak<Shared>| {
+        if let Some(s) = shared.upgrade() {
+            s.reads.set_hearing(false);
+        }
+    };
     loop {
-        if raw.strong_count() == 0 || pool.is_closed() {
+        if shared.strong_count() == 0 || pool.is_closed() {
             return;
         }
         let mut listener = match PgListener::connect_with(&pool).await {
@@ -211,32 +285,56 @@ async fn listen(pool: PgPool, raw: Weak<RawSender>, ready: watch::Sender<bool>) 
                 continue;
             }
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
+        if let Err(e) = listener.listen_all([CHANNEL, SITE_CHANNEL]).await {
             tracing::warn!(error = %e, "live updates: LISTEN failed; retrying");
             tokio::time::sleep(RECONNECT_DELAY).await;
             continue;
         }
+        match shared.upgrade() {
+            Some(s) => s.reads.set_hearing(true),
+            None => return,
+        }
         ready.send_replace(true);
         loop {
-            match listener.recv().await {
-                Ok(n) => {
-                    let Some(sender) = raw.upgrade() else { return };
-                    match serde_json::from_str::<TicketEvent>(n.payload()) {
-                        Ok(event) => {
-                            let _ = sender.send(event);
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "live updates: unreadable notification")
-                        }
-                    }
+            match listener.try_recv().await {
+                Ok(Some(n)) => {
+                    let Some(shared) = shared.upgrade() else {
+                        return;
+                    };
+                    heard(&shared, n.channel(), n.payload());
+                }
+                Ok(None) => {
+                    deaf(&shared);
+                    tracing::warn!("live updates: LISTEN connection lost; reconnecting");
+                    break;
                 }
                 Err(sea_orm::sqlx::Error::PoolClosed) => return,
                 Err(e) => {
+                    deaf(&shared);
                     tracing::warn!(error = %e, "live updates: LISTEN connection lost; reconnecting");
                     break;
                 }
             }
         }
         tokio::time::sleep(RECONNECT_DELAY).await;
+    }
+}
+
+/// One notification: a ticket event (to the subscribers) or a bulk load into a site (only the
+/// kept reads care).
+fn heard(shared: &Shared, channel: &str, payload: &str) {
+    if channel == SITE_CHANNEL {
+        match payload.parse::<Uuid>() {
+            Ok(site) => shared.reads.changed(site),
+            Err(e) => tracing::warn!(error = %e, "live updates: unreadable site notification"),
+        }
+        return;
+    }
+    match serde_json::from_str::<TicketEvent>(payload) {
+        Ok(event) => {
+            shared.reads.changed(event.site_id);
+            let _ = shared.raw.send(event);
+        }
+        Err(e) => tracing::warn!(error = %e, "live updates: unreadable notification"),
     }
 }

@@ -11,22 +11,29 @@
 //!
 //! Events carry ids, never documents (NOTIFY payloads are limited to 8000 bytes): each process
 //! loads the changed ticket once per event and shares it with all its subscribers.
+//!
+//! The same events tell each process which sites changed, so that counts kept for a site
+//! ([`reads`]) are recomputed after any change to it, made by this process or another.
 
 pub mod bus;
 pub mod filter;
+pub mod reads;
 pub mod shutdown;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use bus::{Bus, Change};
+pub use bus::{Bus, Change, cached};
 pub use shutdown::Shutdown;
 
 use crate::Result;
 
 /// The PostgreSQL channel every process listens on.
 pub const CHANNEL: &str = "deskgraph_ticket";
+/// The channel of bulk loads into a site (`deskgraph seed`): no subscriber event, but every
+/// process's kept reads of that site are stale.
+pub const SITE_CHANNEL: &str = "deskgraph_site";
 
 /// What happened to a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,23 +80,54 @@ pub async fn commit(
     txn: DatabaseTransaction,
     events: &[TicketEvent],
 ) -> Result<()> {
-    match txn.get_database_backend() {
-        DbBackend::Postgres => {
-            for event in events {
-                let payload = serde_json::to_string(event).map_err(anyhow::Error::from)?;
-                txn.execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT pg_notify($1, $2)",
-                    [CHANNEL.into(), payload.into()],
-                ))
-                .await?;
-            }
-            txn.commit().await?;
-        }
-        _ => {
-            txn.commit().await?;
-            bus::publish_local(db, events);
-        }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let payloads = events
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::from)?;
+        notify(&txn, CHANNEL, &payloads).await?;
+    }
+    txn.commit().await?;
+    bus::committed(db, &[], events);
+    Ok(())
+}
+
+/// Commits a write that changed tickets of `site` in bulk with no ticket events
+/// (`deskgraph seed`), so that every process's kept counts of the site are recomputed.
+pub async fn commit_site_change(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    site: Uuid,
+) -> Result<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        notify(&txn, SITE_CHANNEL, &[site.to_string()]).await?;
+    }
+    txn.commit().await?;
+    bus::committed(db, &[site], &[]);
+    Ok(())
+}
+
+/// Notifications sent when (and only if) `txn` commits, one statement per few hundred:
+/// deleting a tag may change thousands of tickets.
+async fn notify(txn: &DatabaseTransaction, channel: &str, payloads: &[String]) -> Result<()> {
+    for chunk in payloads.chunks(NOTIFY_BATCH) {
+        let mut values = vec![channel.into()];
+        values.extend(chunk.iter().map(|p| p.as_str().into()));
+        let rows: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("(${i})")).collect();
+        let sql = format!(
+            "SELECT pg_notify($1, v.p) FROM (VALUES {}) AS v(p)",
+            rows.join(", ")
+        );
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
     }
     Ok(())
 }
+
+/// Notifications per `pg_notify` statement.
+const NOTIFY_BATCH: usize = 500;

@@ -19,6 +19,7 @@ mod graphiql;
 mod graphql_http;
 mod idempotency;
 mod isolation;
+mod kept_counts;
 mod limits;
 mod live;
 mod ops;
