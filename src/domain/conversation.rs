@@ -8,12 +8,12 @@ use std::collections::HashSet;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, Set,
+    QueryFilter, Set, TryIntoModel,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::tickets::{lock, log_event, record_message, save};
+use super::tickets::{apply_message, event_row, last_message_key, lock, log_event, save};
 use super::{Principal, now, optional_text};
 use crate::entity::*;
 use crate::{Error, Result};
@@ -94,26 +94,82 @@ pub struct NewDraft {
     pub attachments: Vec<NewAttachment>,
 }
 
-/// Adds messages to a ticket already locked in `txn` (the ticket's own writes use this for
-/// their `messages`), keeps the ticket's derived fields true and logs each one. Errors name
-/// fields as `messages[i].body`.
+/// A ticket being created along with its first messages: its `created` event goes first in
+/// the log, and its search document is written whole instead of appended to.
+pub(crate) struct Opening {
+    pub created: ticket_event_logs::ActiveModel,
+}
+
+/// Adds messages to a ticket already locked in `txn` (every write of messages or notes comes
+/// here), keeps the ticket's derived fields true and logs each one, naming the agents in
+/// `mentioned` (a note's). Errors name fields as `messages[i].body`. One statement per table,
+/// not several per message: the ticket's derived fields are worked out in memory message by
+/// message ([`apply_message`]), then written once.
 pub(crate) async fn insert_messages(
     txn: &DatabaseTransaction,
     actor: &Principal,
     ticket: tickets::Model,
     messages: Vec<NewMessage>,
+    opening: Option<Opening>,
+    mentioned: &[Uuid],
 ) -> Result<(tickets::Model, Vec<messages::Model>)> {
     for (i, m) in messages.iter().enumerate() {
         m.validate(&format!("messages[{i}]."))?;
     }
-    let mut ticket = ticket;
-    let mut inserted = Vec::with_capacity(messages.len());
-    for m in messages {
-        let (t, message) = insert_one(txn, actor, ticket, m).await?;
-        log_message(txn, actor, &message, &[]).await?;
-        ticket = t;
-        inserted.push(message);
+    if messages.is_empty() && opening.is_none() {
+        return Ok((ticket, Vec::new()));
     }
+    let (site_id, ticket_id) = (ticket.site_id, ticket.id);
+    let mut logs: Vec<_> = opening.iter().map(|o| o.created.clone()).collect();
+    let mut last = last_message_key(txn, &ticket).await?;
+    let at = now();
+    let mut current = ticket;
+    let mut rows = Vec::with_capacity(messages.len());
+    let mut attachments = Vec::new();
+    for m in messages {
+        let (message, files) = message_row(actor, ticket_id, m);
+        let newest = last.is_none_or(|l| (message.time, message.id) >= l);
+        if newest {
+            last = Some((message.time, message.id));
+        }
+        current = apply_message(&current, &message, newest, at).try_into_model()?;
+        logs.push(message_log(actor, &message, mentioned));
+        attachments.extend(files);
+        rows.push(message);
+    }
+    // No statement when empty (a ticket created without messages).
+    let returned =
+        messages::Entity::insert_many(rows.iter().cloned().map(messages::ActiveModel::from))
+            .exec_with_returning(txn)
+            .await?;
+    if !attachments.is_empty() {
+        message_attachments::Entity::insert_many(attachments)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    ticket_event_logs::Entity::insert_many(logs)
+        .exec_without_returning(txn)
+        .await?;
+    let bodies = rows.iter().map(|m| m.body.as_str());
+    match opening {
+        Some(_) => {
+            let document = super::search::document(&current.subject, bodies);
+            super::search::write_document(txn, site_id, ticket_id, &document).await?;
+        }
+        None => super::search::append(txn, site_id, ticket_id, bodies).await?,
+    }
+    let ticket = if rows.is_empty() {
+        current
+    } else {
+        tickets::ActiveModel::from(current)
+            .reset_all()
+            .update(txn)
+            .await?
+    };
+    // In the order given, whatever order the database returned them in.
+    let mut by_id: std::collections::HashMap<Uuid, messages::Model> =
+        returned.into_iter().map(|m| (m.id, m)).collect();
+    let inserted = rows.iter().filter_map(|m| by_id.remove(&m.id)).collect();
     Ok((ticket, inserted))
 }
 
@@ -129,7 +185,7 @@ pub async fn add_message(
     message.validate("")?;
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, ticket_id).await?;
-    let (_, inserted) = insert_messages(&txn, actor, ticket, vec![message]).await?;
+    let (_, inserted) = insert_messages(&txn, actor, ticket, vec![message], None, &[]).await?;
     let event =
         crate::live::TicketEvent::new(actor.site_id, ticket_id, crate::live::ChangeKind::Replied);
     crate::live::commit(db, txn, &[event]).await?;
@@ -168,7 +224,12 @@ pub async fn add_note(
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, ticket_id).await?;
     check_agents(&txn, actor, &agent_ids).await?;
-    let (_, message) = insert_one(&txn, actor, ticket, message).await?;
+    let (_, inserted) =
+        insert_messages(&txn, actor, ticket, vec![message], None, &agent_ids).await?;
+    let message = inserted
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a note was inserted but not returned")))?;
     let at = now();
     let mentions = agent_ids.iter().map(|agent_id| note_mentions::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -182,7 +243,6 @@ pub async fn add_note(
     note_mentions::Entity::insert_many(mentions)
         .exec_without_returning(&txn)
         .await?;
-    log_message(&txn, actor, &message, &agent_ids).await?;
     let event =
         crate::live::TicketEvent::new(actor.site_id, ticket_id, crate::live::ChangeKind::Updated);
     crate::live::commit(db, txn, &[event]).await?;
@@ -306,13 +366,13 @@ pub async fn discard_draft(
     Ok(ticket)
 }
 
-/// Inserts one validated message with its attachments and updates its ticket.
-async fn insert_one(
-    txn: &DatabaseTransaction,
+/// A new message of `ticket_id` as its row and its attachments' rows, sent by the caller when
+/// it names no sender.
+fn message_row(
     actor: &Principal,
-    ticket: tickets::Model,
+    ticket_id: i64,
     m: NewMessage,
-) -> Result<(tickets::Model, messages::Model)> {
+) -> (messages::Model, Vec<message_attachments::ActiveModel>) {
     let (sent_by_id, sent_by_type) = match (m.sent_by_id, m.sent_by_type) {
         (None, None) | (None, Some(ParticipantType::Agent)) => {
             (Some(actor.agent_id), Some(ParticipantType::Agent))
@@ -326,39 +386,40 @@ async fn insert_one(
         .and_then(Value::as_str)
         .and_then(|s| Uuid::parse_str(s).ok());
     let delivery = m.message_delivery;
-    let message = messages::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        site_id: Set(actor.site_id),
-        ticket_id: Set(ticket.id),
-        parent_id: Set(m.parent_id),
-        original_id: Set(m.original_id),
-        sent_by_id: Set(sent_by_id),
-        sent_by_type: Set(sent_by_type),
-        time: Set(m.time.map_or_else(now, to_millis)),
-        r#type: Set(m.r#type.unwrap_or_else(|| "text".into())),
-        metadata: Set(metadata),
-        channel_id: Set(m.channel_id),
-        channel_account_id: Set(channel_account_id),
-        body: Set(m.body),
-        translated_body: Set(m.translated_body.unwrap_or_default()),
-        if_display_in_ticket_correspondences: Set(m
+    let message = messages::Model {
+        id: Uuid::now_v7(),
+        site_id: actor.site_id,
+        ticket_id,
+        parent_id: m.parent_id,
+        original_id: m.original_id,
+        sent_by_id,
+        sent_by_type,
+        time: m.time.map_or_else(now, to_millis),
+        r#type: m.r#type.unwrap_or_else(|| "text".into()),
+        metadata,
+        channel_id: m.channel_id,
+        channel_account_id,
+        body: m.body,
+        translated_body: m.translated_body.unwrap_or_default(),
+        if_display_in_ticket_correspondences: m
             .if_display_in_ticket_correspondences
-            .unwrap_or(true)),
-        is_original_sent_to_contact: Set(m.is_original_sent_to_contact.unwrap_or(false)),
-        show_inline_image: Set(m.show_inline_image.unwrap_or(false)),
-        is_read: Set(m.is_read.unwrap_or(false)),
-        is_internal: Set(m.is_internal.unwrap_or(false)),
-        delivery_status: Set(delivery.as_ref().map(|d| d.status.clone())),
-        delivery_fail_reason: Set(delivery.as_ref().and_then(|d| d.fail_reason.clone())),
-        delivery_time: Set(delivery.as_ref().and_then(|d| d.time).map(to_millis)),
-        delivery_group_id: Set(delivery.as_ref().and_then(|d| d.group_id)),
-        delivery_order_num: Set(delivery.as_ref().and_then(|d| d.order_num)),
-        created_time: Set(now()),
-    }
-    .insert(txn)
-    .await?;
-    let rows = m.attachments.into_iter().enumerate().map(|(position, a)| {
-        message_attachments::ActiveModel {
+            .unwrap_or(true),
+        is_original_sent_to_contact: m.is_original_sent_to_contact.unwrap_or(false),
+        show_inline_image: m.show_inline_image.unwrap_or(false),
+        is_read: m.is_read.unwrap_or(false),
+        is_internal: m.is_internal.unwrap_or(false),
+        delivery_status: delivery.as_ref().map(|d| d.status.clone()),
+        delivery_fail_reason: delivery.as_ref().and_then(|d| d.fail_reason.clone()),
+        delivery_time: delivery.as_ref().and_then(|d| d.time).map(to_millis),
+        delivery_group_id: delivery.as_ref().and_then(|d| d.group_id),
+        delivery_order_num: delivery.as_ref().and_then(|d| d.order_num),
+        created_time: now(),
+    };
+    let files = m
+        .attachments
+        .into_iter()
+        .enumerate()
+        .map(|(position, a)| message_attachments::ActiveModel {
             id: Set(Uuid::now_v7()),
             site_id: Set(actor.site_id),
             message_id: Set(message.id),
@@ -368,22 +429,17 @@ async fn insert_one(
             size: Set(a.size),
             r#type: Set(a.r#type.unwrap_or_else(|| "file".into())),
             url: Set(a.url.unwrap_or_default()),
-        }
-    });
-    message_attachments::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
-    let ticket = record_message(txn, ticket, &message).await?;
-    Ok((ticket, message))
+        })
+        .collect();
+    (message, files)
 }
 
-/// A public message is a reply; an internal one is a note.
-async fn log_message(
-    txn: &DatabaseTransaction,
+/// The event log row of a new message: `replied`, or `noteAdded` with its mentions.
+fn message_log(
     actor: &Principal,
     message: &messages::Model,
     mentioned: &[Uuid],
-) -> Result<()> {
+) -> ticket_event_logs::ActiveModel {
     let (kind, detail) = if message.is_internal {
         (
             "noteAdded",
@@ -399,7 +455,7 @@ async fn log_message(
             }),
         )
     };
-    log_event(txn, actor, message.ticket_id, kind, detail).await
+    event_row(actor, message.ticket_id, kind, detail)
 }
 
 /// Every mentioned agent must be an agent of the caller's site.

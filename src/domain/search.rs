@@ -23,22 +23,40 @@ pub(crate) async fn reindex(
         .order_by_asc(messages::Column::Time)
         .all(db)
         .await?;
-    let mut document = ticket.subject.clone();
-    for m in &messages {
-        document.push('\n');
-        document.push_str(&plain_text(&m.body));
-    }
-    write_document(db, actor.site_id, ticket.id, &document).await
+    let bodies = messages.iter().map(|m| m.body.as_str());
+    write_document(
+        db,
+        actor.site_id,
+        ticket.id,
+        &document(&ticket.subject, bodies),
+    )
+    .await
 }
 
-/// Adds one message's text to a ticket's search document.
-pub(crate) async fn append(
+/// A ticket's search document: its subject, then the readable text of each message body, a
+/// line each.
+pub(crate) fn document<'a>(subject: &str, bodies: impl IntoIterator<Item = &'a str>) -> String {
+    let mut document = subject.to_owned();
+    for body in bodies {
+        document.push('\n');
+        document.push_str(&plain_text(body));
+    }
+    document
+}
+
+/// Adds the text of messages (their bodies, in order) to a ticket's search document in one
+/// statement.
+pub(crate) async fn append<'a>(
     db: &impl ConnectionTrait,
     site_id: uuid::Uuid,
     ticket_id: i64,
-    body: &str,
+    bodies: impl IntoIterator<Item = &'a str>,
 ) -> Result<()> {
-    let text = plain_text(body);
+    let text = bodies
+        .into_iter()
+        .map(plain_text)
+        .collect::<Vec<_>>()
+        .join("\n");
     let sql = match db.get_database_backend() {
         DbBackend::Postgres => {
             "UPDATE ticket_search SET document = document || E'\\n' || $1 WHERE ticket_id = $2 AND site_id = $3"

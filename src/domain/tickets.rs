@@ -218,18 +218,15 @@ pub async fn create_once(
     .insert(&txn)
     .await?;
 
-    set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
-    search::reindex(&txn, actor, &ticket).await?;
-    log_event(
-        &txn,
-        actor,
-        ticket.id,
-        "created",
-        json!({ "status": status }),
-    )
-    .await?;
+    if !input.tag_ids.is_empty() {
+        set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
+    }
+    let opening = conversation::Opening {
+        created: event_row(actor, ticket.id, "created", json!({ "status": status })),
+    };
     let (mut ticket, _) =
-        conversation::insert_messages(&txn, actor, ticket, input.messages).await?;
+        conversation::insert_messages(&txn, actor, ticket, input.messages, Some(opening), &[])
+            .await?;
     // An explicit status wins over the turns the messages took.
     if let Some(explicit) = input.status
         && ticket.status != explicit
@@ -276,30 +273,28 @@ pub(crate) async fn lock(
         .ok_or_else(|| Error::not_found(format_args!("ticket {id}")))
 }
 
-/// Keeps a ticket true after a message or note was added to it. Every message moves the
-/// last-message fields; a public one counts as a reply and moves the conversation along:
-/// a customer's message puts the ticket in the agents' court (pendingInternal, unread,
-/// reopened if it was resolved); an agent's or bot's reply puts it in the customer's court
-/// (pendingExternal) and counts towards the response metrics. Notes change none of that.
-/// `ticket` must have been read with [`lock`] in the same transaction.
-pub(crate) async fn record_message(
-    txn: &DatabaseTransaction,
-    ticket: tickets::Model,
+/// A ticket as `message` leaves it, in memory: `newest` says whether `message` is newer than
+/// the ticket's last message. Every message moves the last-message fields; a public one counts
+/// as a reply and moves the conversation along: a customer's message puts the ticket in the
+/// agents' court (pendingInternal, unread, reopened if it was resolved); an agent's or bot's
+/// reply puts it in the customer's court (pendingExternal) and counts towards the response
+/// metrics. Notes change none of that. Imported history can arrive with past times: only the
+/// newest message is the last one, and only the newest reply decides whose turn it is.
+pub(crate) fn apply_message(
+    ticket: &tickets::Model,
     message: &messages::Model,
-) -> Result<tickets::Model> {
-    let at = now();
+    newest: bool,
+    at: DateTime<Utc>,
+) -> tickets::ActiveModel {
     let mut t: tickets::ActiveModel = ticket.clone().into();
     t.last_updated_time = Set(at);
-    search::append(txn, ticket.site_id, ticket.id, &message.body).await?;
-    // Imported history can arrive with past times: only the newest message is the last one,
-    // and only the newest reply decides whose turn it is.
-    if is_newer_than_last_message(txn, &ticket, message).await? {
+    if newest {
         t.last_message_id = Set(Some(message.id));
         t.last_message_channel_id = Set(message.channel_id.clone());
         t.last_message_channel_account_id = Set(message.channel_account_id);
     }
     if message.is_internal {
-        return Ok(t.update(txn).await?);
+        return t;
     }
     t.total_replies = Set(ticket.total_replies + 1);
     let latest_reply = ticket
@@ -315,7 +310,7 @@ pub(crate) async fn record_message(
             if latest_reply {
                 t.is_read_by_agent = Set(false);
                 if ticket.status != TicketStatus::PendingInternal {
-                    apply_status(&mut t, &ticket, TicketStatus::PendingInternal, None, at);
+                    apply_status(&mut t, ticket, TicketStatus::PendingInternal, None, at);
                 }
             }
         }
@@ -330,29 +325,30 @@ pub(crate) async fn record_message(
                 .replying_agent
                 .with_reply_from(kind == ParticipantType::Chatbot));
             if latest_reply && ticket.status != TicketStatus::PendingExternal {
-                apply_status(&mut t, &ticket, TicketStatus::PendingExternal, None, at);
+                apply_status(&mut t, ticket, TicketStatus::PendingExternal, None, at);
             }
         }
         // System, channel-account and campaign messages are part of the record, but nobody's
         // turn changes.
         _ => {}
     }
-    Ok(t.update(txn).await?)
+    t
 }
 
-async fn is_newer_than_last_message(
+/// `(time, id)` of the ticket's last message, the order messages are compared in; `None`
+/// when it has none.
+pub(crate) async fn last_message_key(
     txn: &DatabaseTransaction,
     ticket: &tickets::Model,
-    message: &messages::Model,
-) -> Result<bool> {
+) -> Result<Option<(DateTime<Utc>, Uuid)>> {
     let Some(last_id) = ticket.last_message_id else {
-        return Ok(true);
+        return Ok(None);
     };
     let last = messages::Entity::find_by_id(last_id)
         .filter(messages::Column::SiteId.eq(ticket.site_id))
         .one(txn)
         .await?;
-    Ok(last.is_none_or(|last| (message.time, message.id) >= (last.time, last.id)))
+    Ok(last.map(|last| (last.time, last.id)))
 }
 
 /// Stamps a ticket as changed now, with other changes already set on `t`.
@@ -372,6 +368,17 @@ pub(crate) async fn log_event(
     kind: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
+    event_row(actor, ticket_id, kind, detail).insert(db).await?;
+    Ok(())
+}
+
+/// An event log row by the acting agent, now.
+pub(crate) fn event_row(
+    actor: &Principal,
+    ticket_id: i64,
+    kind: &str,
+    detail: serde_json::Value,
+) -> ticket_event_logs::ActiveModel {
     ticket_event_logs::ActiveModel {
         id: Set(Uuid::now_v7()),
         site_id: Set(actor.site_id),
@@ -382,9 +389,6 @@ pub(crate) async fn log_event(
         detail: Set(Some(detail)),
         time: Set(now()),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// A reference to a party must name a record of the caller's site. Kinds with no table of
@@ -464,7 +468,8 @@ pub async fn update(
         )));
     }
     // Messages first, so that an explicit status below wins over the turns they take.
-    let (ticket, _) = conversation::insert_messages(&txn, actor, ticket, changes.messages).await?;
+    let (ticket, _) =
+        conversation::insert_messages(&txn, actor, ticket, changes.messages, None, &[]).await?;
     let mut t: tickets::ActiveModel = ticket.clone().into();
     let mut edited: Vec<&str> = Vec::new();
     if let Some(subject) = &changes.subject {

@@ -262,3 +262,81 @@ async fn an_imported_message_with_a_past_time_counts_but_does_not_become_the_las
     );
     assert_eq!(after["totalReplies"], 2);
 }
+
+/// createTicket works a whole conversation out in memory and writes it once; the ticket must
+/// come out exactly as if each message had been added on its own, imported history included.
+#[tokio::test]
+async fn a_ticket_created_with_messages_matches_one_given_them_one_by_one() {
+    let app = TestApp::spawn().await;
+    let contact = fixtures::contact(&app.db, app.site.site.id, "Ann")
+        .await
+        .to_string();
+    let conversation = [
+        json!({ "body": "<p>Where is parcel 4411?</p>", "channelId": "chat", "sentById": contact, "sentByType": "CONTACT", "time": "2030-01-01T10:00:00.000Z" }),
+        json!({ "body": "<p>Checking with the courier</p>", "channelId": "email", "sentByType": "AGENT", "time": "2030-01-01T10:05:00.000Z" }),
+        json!({ "body": "<p>internal: courier says Tuesday</p>", "isInternal": true, "time": "2030-01-01T10:06:00.000Z" }),
+        json!({ "body": "<p>older question</p>", "channelId": "chat", "sentById": contact, "sentByType": "CONTACT", "time": "2020-01-01T00:00:00.000Z" }),
+    ];
+    let new = |messages: Vec<Value>| json!({ "subject": "Parcel", "channelId": "email", "contactOrVisitorId": contact, "messages": messages });
+    let at_once = crate::ticket_list::create(&app, new(conversation.to_vec())).await;
+    let one_by_one = crate::ticket_list::create(&app, new(Vec::new())).await;
+    for m in &conversation {
+        app.graphql(
+            "mutation($id: Int!, $m: MessageInput!) { addMessage(ticketId: $id, input: $m) { id } }",
+            json!({ "id": one_by_one, "m": m }),
+        )
+        .await;
+    }
+
+    let read = |id: i64| {
+        let app = &app;
+        async move {
+            let data = app
+                .graphql(
+                    &format!("query($id: Int!) {{ ticket(id: $id) {{ {FIELDS} lastMessage {{ body }} messages(first: 10) {{ nodes {{ body time isInternal }} }} }} }}"),
+                    json!({ "id": id }),
+                )
+                .await;
+            let mut t = data["ticket"].clone();
+            // Ids, and the times the server stamps when it writes, differ between the two.
+            for key in [
+                "id",
+                "lastMessageId",
+                "createdTime",
+                "lastUpdatedTime",
+                "lastStatusChangedTime",
+                "firstResponseTimeSpan",
+                "responseTimeSpan",
+            ] {
+                t.as_object_mut().unwrap().remove(key);
+            }
+            t
+        }
+    };
+    let (a, b) = (read(at_once).await, read(one_by_one).await);
+    assert_eq!(a, b);
+    assert_eq!(a["totalReplies"], 3, "{a}");
+    assert_eq!(
+        a["lastMessage"]["body"],
+        "<p>internal: courier says Tuesday</p>"
+    );
+    assert_eq!(a["status"], "PENDING_EXTERNAL", "{a}");
+
+    // Every message is in the search document, the created one's included.
+    let found = app
+        .graphql(
+            "{ tickets(filter: { keywords: \"courier tuesday\" }) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let ids: Vec<i64> = found["tickets"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&at_once) && ids.contains(&one_by_one),
+        "{found}"
+    );
+}
