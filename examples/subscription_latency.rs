@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -99,7 +100,12 @@ async fn main() -> anyhow::Result<()> {
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+        // The same small read buffer as the server's: tungstenite zero-fills the whole buffer
+        // (128 KiB by default) before each read, which would make this client, sharing the
+        // machine with the server, the larger part of what is measured.
+        let config = WebSocketConfig::default().read_buffer_size(4096);
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
         let init = json!({ "type": "connection_init", "payload": { "token": token } });
         ws.send(Message::Text(init.to_string().into())).await?;
         let subscribe = json!({ "type": "subscribe", "id": "1", "payload": {

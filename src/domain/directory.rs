@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{Principal, SiteScoped, now, optional_text, required_text};
 use crate::entity::*;
+use crate::live::{ChangeKind, TicketEvent};
 use crate::{Error, Result};
 
 pub use super::limits::{
@@ -368,7 +369,7 @@ pub async fn delete_agent(
     if id == actor.agent_id {
         return Err(Error::conflict("you cannot delete yourself"));
     }
-    unassign_tickets(&txn, actor, AssigneeType::Agent, id).await?;
+    let changed = unassign_tickets(&txn, actor, AssigneeType::Agent, id).await?;
     views::Entity::delete_many()
         .filter(views::Column::SiteId.eq(actor.site_id))
         .filter(views::Column::CreatedById.eq(id))
@@ -376,7 +377,7 @@ pub async fn delete_agent(
         .exec(&txn)
         .await?;
     remove::<agents::Entity>(&txn, actor, id).await?;
-    txn.commit().await?;
+    commit_changing(db, txn, actor, &changed).await?;
     Ok(agent)
 }
 
@@ -401,13 +402,19 @@ async fn ensure_agent_email_free(
     Ok(())
 }
 
-/// Clears the assignee of every ticket of the site assigned to this agent or chatbot.
+/// Clears the assignee of every ticket of the site assigned to this agent or chatbot; returns
+/// those tickets.
 async fn unassign_tickets(
     txn: &DatabaseTransaction,
     actor: &Principal,
     kind: AssigneeType,
     id: Uuid,
-) -> Result<()> {
+) -> Result<Vec<i64>> {
+    let assigned = Condition::all()
+        .add(tickets::Column::SiteId.eq(actor.site_id))
+        .add(tickets::Column::AssigneeId.eq(id))
+        .add(tickets::Column::AssigneeType.eq(kind));
+    let ids = changing_tickets(txn, assigned.clone()).await?;
     tickets::Entity::update_many()
         .col_expr(
             tickets::Column::AssigneeId,
@@ -418,12 +425,39 @@ async fn unassign_tickets(
             Expr::value(Option::<String>::None),
         )
         .col_expr(tickets::Column::Version, super::tickets::next_version())
-        .filter(tickets::Column::SiteId.eq(actor.site_id))
-        .filter(tickets::Column::AssigneeId.eq(id))
-        .filter(tickets::Column::AssigneeType.eq(kind))
+        .filter(assigned)
         .exec(txn)
         .await?;
-    Ok(())
+    Ok(ids)
+}
+
+/// The ids of the site's tickets matching `which`, locked until the transaction ends (on
+/// PostgreSQL; SQLite's write transaction already excludes other writers), so the set that
+/// is then changed and announced is exactly this one.
+async fn changing_tickets(txn: &DatabaseTransaction, which: Condition) -> Result<Vec<i64>> {
+    Ok(tickets::Entity::find()
+        .select_only()
+        .column(tickets::Column::Id)
+        .filter(which)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?)
+}
+
+/// Commits a directory change that changed `tickets` too: each gets its `updated` event, so
+/// subscribers and the counts kept for the site hear of it.
+async fn commit_changing(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    actor: &Principal,
+    tickets: &[i64],
+) -> Result<()> {
+    let events: Vec<TicketEvent> = tickets
+        .iter()
+        .map(|id| TicketEvent::new(actor.site_id, *id, ChangeKind::Updated))
+        .collect();
+    crate::live::commit(db, txn, &events).await
 }
 
 // ---- departments ----
@@ -500,8 +534,23 @@ pub async fn delete_department(
 ) -> Result<departments::Model> {
     let txn = crate::db::begin_write(db).await?;
     let department = find::<departments::Entity>(&txn, actor, id, true).await?;
+    // The foreign key would clear the tickets' department by itself, but silently: cleared
+    // here, each ticket gets a new version (its ETag) and an event.
+    let assigned = Condition::all()
+        .add(tickets::Column::SiteId.eq(actor.site_id))
+        .add(tickets::Column::DepartmentAssigneeId.eq(id));
+    let changed = changing_tickets(&txn, assigned.clone()).await?;
+    tickets::Entity::update_many()
+        .col_expr(
+            tickets::Column::DepartmentAssigneeId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(tickets::Column::Version, super::tickets::next_version())
+        .filter(assigned)
+        .exec(&txn)
+        .await?;
     remove::<departments::Entity>(&txn, actor, id).await?;
-    txn.commit().await?;
+    commit_changing(db, txn, actor, &changed).await?;
     Ok(department)
 }
 
@@ -569,9 +618,9 @@ pub async fn delete_chatbot(
 ) -> Result<chatbots::Model> {
     let txn = crate::db::begin_write(db).await?;
     let chatbot = find::<chatbots::Entity>(&txn, actor, id, true).await?;
-    unassign_tickets(&txn, actor, AssigneeType::Chatbot, id).await?;
+    let changed = unassign_tickets(&txn, actor, AssigneeType::Chatbot, id).await?;
     remove::<chatbots::Entity>(&txn, actor, id).await?;
-    txn.commit().await?;
+    commit_changing(db, txn, actor, &changed).await?;
     Ok(chatbot)
 }
 
@@ -974,8 +1023,19 @@ pub async fn delete_tag(
 ) -> Result<tags::Model> {
     let txn = crate::db::begin_write(db).await?;
     let tag = find::<tags::Entity>(&txn, actor, id, true).await?;
+    // Removing the tag removes it from its tickets (by cascade): each gets a new version and
+    // an event.
+    let tagged = Condition::all()
+        .add(tickets::Column::SiteId.eq(actor.site_id))
+        .add(super::listing::has_tag_in(actor, vec![id]));
+    let changed = changing_tickets(&txn, tagged.clone()).await?;
+    tickets::Entity::update_many()
+        .col_expr(tickets::Column::Version, super::tickets::next_version())
+        .filter(tagged)
+        .exec(&txn)
+        .await?;
     remove::<tags::Entity>(&txn, actor, id).await?;
-    txn.commit().await?;
+    commit_changing(db, txn, actor, &changed).await?;
     Ok(tag)
 }
 

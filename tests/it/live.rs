@@ -617,3 +617,108 @@ async fn a_change_made_through_one_server_reaches_a_subscriber_of_another() {
     assert!(!body.contains("errors"), "{body}");
     assert_eq!(change(&ws.next("r").await), ("UPDATED".into(), 1));
 }
+
+/// The server reads a socket a few KiB at a time; a message larger than that still arrives
+/// whole.
+#[tokio::test]
+async fn a_message_larger_than_the_read_buffer_arrives_whole() {
+    let app = TestApp::spawn().await;
+    let mut ws = Ws::open(&app.base, &app.token).await;
+    let query = format!("# {}\n{CHANGED}", "padding ".repeat(4_000));
+    ws.subscribe("big", &query, Value::Null).await;
+    let id = create_ticket(&app, "Big").await;
+    assert_eq!(change(&ws.next("big").await), ("CREATED".into(), id));
+}
+
+/// Deleting an agent, a department or a tag changes the tickets that named it (unassigned,
+/// no department, one tag fewer): each of those tickets is announced and gets a new version.
+#[tokio::test]
+async fn deleting_an_agent_a_department_or_a_tag_announces_each_ticket_it_changed() {
+    let app = TestApp::spawn().await;
+    let contact = fixtures::contact(&app.db, app.site.site.id, "Ann Lee").await;
+    let agent = fixtures::agent(&app.db, app.site.site.id, "Cy").await;
+    let department = fixtures::department(&app.db, app.site.site.id, "Billing").await;
+    let tag = vocabulary::tag(&app.db, app.site.site.id, "vip").await;
+    // Subscribed first: on PostgreSQL the creation's own event may still be on its way.
+    let mut ws = Ws::open(&app.base, &app.token).await;
+    ws.subscribe(
+        "b",
+        "subscription { ticketChanged { kind ticketId ticket { assigneeId departmentAssigneeId tagIds } } }",
+        Value::Null,
+    )
+    .await;
+    let id = app
+        .graphql(
+            "mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }",
+            json!({ "i": { "subject": "Bulk", "channelId": "email", "contactOrVisitorId": contact,
+                "assigneeId": agent, "departmentAssigneeId": department, "tagIds": [tag] } }),
+        )
+        .await["createTicket"]["id"]
+        .as_i64()
+        .unwrap();
+    let read = || async {
+        app.graphql(
+            "query($id: Int!) { ticket(id: $id) { version assigneeId departmentAssigneeId tagIds } }",
+            json!({ "id": id }),
+        )
+        .await["ticket"]
+            .clone()
+    };
+
+    assert_eq!(change(&ws.next("b").await), ("CREATED".into(), id));
+    let mut last = read().await["version"].as_i64().unwrap();
+    for (mutation, target, field) in [
+        ("deleteAgent", json!(agent), "assigneeId"),
+        (
+            "deleteDepartment",
+            json!(department),
+            "departmentAssigneeId",
+        ),
+        ("deleteTag", json!(tag), "tagIds"),
+    ] {
+        app.graphql(
+            &format!("mutation($id: UUID!) {{ {mutation}(id: $id) {{ id }} }}"),
+            json!({ "id": target }),
+        )
+        .await;
+        let data = ws.next("b").await;
+        assert_eq!(change(&data), ("UPDATED".into(), id), "{mutation}");
+        let seen = &data["ticketChanged"]["ticket"][field];
+        assert!(
+            seen.is_null() || seen == &json!([]),
+            "{mutation}: the event carries the ticket without it: {data}"
+        );
+        let now = read().await;
+        let v = now["version"].as_i64().unwrap();
+        assert!(v > last, "{mutation}: version {v} after {last}");
+        last = v;
+    }
+}
+
+/// Two servers of one process on one database share one `LISTEN` connection: a subscriber of
+/// either hears each change once, not once per server.
+#[tokio::test]
+async fn two_servers_in_one_process_on_one_database_deliver_each_event_once() {
+    use deskgraph::app::{self, AppState};
+    use deskgraph::config::ServeConfig;
+
+    let app = TestApp::spawn().await;
+    let mut config = ServeConfig::default();
+    config.translate_url = None;
+    let state = AppState::new(app.db.clone(), app.auth.clone(), &config).unwrap();
+    assert!(state.live.ready(WAIT).await, "live updates listening");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app::router(state)).await.unwrap() });
+
+    let mut ws = Ws::open(&base, &app.token).await;
+    ws.subscribe("once", CHANGED, Value::Null).await;
+    let first = create_ticket(&app, "First").await;
+    let second = create_ticket(&app, "Second").await;
+    assert_eq!(change(&ws.next("once").await), ("CREATED".into(), first));
+    assert_eq!(
+        change(&ws.next("once").await),
+        ("CREATED".into(), second),
+        "each change once, in order"
+    );
+}
