@@ -18,7 +18,7 @@ const args = Object.fromEntries(
 const DURATION = Number(args.duration ?? 10);
 const CONNECTIONS = Number(args.connections ?? 16);
 const WARMUP = Number(args.warmup ?? 2);
-const wanted = (args.scenarios ?? '1,2,3,4,5,6,7').split(',');
+const wanted = (args.scenarios ?? '1,2,3,3s,4,5,6,7').split(',');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -161,6 +161,14 @@ const scenarios = {
     request: (s) => ({ path: '/graphql', body: JSON.stringify({ query: FULL_TICKET, variables: { id: s.id } }) }),
     check: (b) => !b.includes('"errors"') && b.includes('"draft":{') && b.includes('"noteMentions":[{') && b.includes('"eventLogs":['),
   },
+  // Scenario 3's latency when the server is not loaded: one connection, one request at a time.
+  '3s': {
+    name: 'one ticket, every relation, 1 connection',
+    connections: 1,
+    prepare: (...a) => scenarios[3].prepare(...a),
+    request: (s) => scenarios[3].request(s),
+    check: (b) => scenarios[3].check(b),
+  },
   4: {
     name: 'createTicket, two messages',
     write: true,
@@ -225,12 +233,12 @@ function count(haystack, needle) {
 }
 
 // Runs autocannon with one request shape; every response body goes through `check`.
-async function load(base, headers, req, check, duration) {
+async function load(base, headers, req, check, duration, connections = CONNECTIONS) {
   let bad = 0;
   let firstBad = null;
   const result = await autocannon({
     url: base,
-    connections: CONNECTIONS,
+    connections,
     duration,
     requests: [
       {
@@ -258,9 +266,10 @@ async function runOne(id) {
     const state = sc.prepare ? await sc.prepare(base, token) : {};
     const req = sc.request(state);
     const headers = { authorization: `Bearer ${token}` };
-    await load(base, headers, req, sc.check, WARMUP);
+    const conns = sc.connections ?? CONNECTIONS;
+    await load(base, headers, req, sc.check, WARMUP, conns);
     const before = await statements(base);
-    const { result, bad, firstBad } = await load(base, headers, req, sc.check, DURATION);
+    const { result, bad, firstBad } = await load(base, headers, req, sc.check, DURATION, conns);
     const after = await statements(base);
     const done = result.requests.total;
     return {
