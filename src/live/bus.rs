@@ -18,7 +18,7 @@ use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
 use super::reads::Reads;
-use super::{CHANNEL, ChangeKind, SITE_CHANNEL, TicketEvent};
+use super::{CHANNEL, ChangeKind, Notice, SITE_CHANNEL, TicketEvent};
 use crate::domain::Principal;
 use crate::entity::tickets;
 
@@ -72,6 +72,8 @@ pub struct Bus {
 struct Shared {
     raw: RawSender,
     reads: Reads,
+    /// Tags this bus's own notifications ([`Notice::origin`]); never 0.
+    origin: u64,
     /// Whether every committed change is heard (on PostgreSQL, once `LISTEN` is in place).
     ready: watch::Receiver<bool>,
 }
@@ -86,6 +88,7 @@ impl Shared {
             raw: broadcast::channel(RAW_CAPACITY).0,
             // SQLite: every change is a commit of this process, heard at once.
             reads: Reads::new(!postgres),
+            origin: Uuid::new_v4().as_u64_pair().0 | 1,
             ready,
         });
         if postgres {
@@ -149,6 +152,20 @@ pub(super) fn committed(db: &DatabaseConnection, sites: &[Uuid], events: &[Ticke
             // No receiver is not an error: nobody is subscribed.
             let _ = shared.raw.send(*event);
         }
+    }
+}
+
+/// What this database's bus in this process tags its notifications with; 0 (no bus's) if
+/// there is none.
+pub(super) fn origin(db: &DatabaseConnection) -> u64 {
+    shared_of(db).map_or(0, |s| s.origin)
+}
+
+/// `sites` may have changed in this database (a commit whose outcome is unknown): what this
+/// process kept for them is stale.
+pub(super) fn changed(db: &DatabaseConnection, sites: impl Iterator<Item = Uuid>) {
+    if let Some(shared) = shared_of(db) {
+        sites.for_each(|site| shared.reads.changed(site));
     }
 }
 
@@ -330,11 +347,68 @@ fn heard(shared: &Shared, channel: &str, payload: &str) {
         }
         return;
     }
-    match serde_json::from_str::<TicketEvent>(payload) {
-        Ok(event) => {
-            shared.reads.changed(event.site_id);
+    match serde_json::from_str::<Notice>(payload) {
+        Ok(Notice { origin, event }) => {
+            // This bus marked its own commits' sites changed already.
+            if origin != shared.origin {
+                shared.reads.changed(event.site_id);
+            }
             let _ = shared.raw.send(event);
         }
         Err(e) => tracing::warn!(error = %e, "live updates: unreadable notification"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Shared {
+        Shared {
+            raw: broadcast::channel(8).0,
+            reads: Reads::new(true),
+            origin: 7,
+            ready: watch::channel(true).1,
+        }
+    }
+
+    async fn read(shared: &Shared, site: Uuid, value: u64) -> u64 {
+        shared
+            .reads
+            .get_or(site, "k".into(), || async { Ok::<_, ()>(value) })
+            .await
+            .unwrap()
+    }
+
+    fn notice(origin: u64, site: Uuid) -> String {
+        let event = TicketEvent::new(site, 1, ChangeKind::Updated);
+        serde_json::to_string(&Notice { origin, event }).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_bus_hearing_its_own_notification_keeps_what_it_read_since_its_commit() {
+        let shared = shared();
+        let site = Uuid::new_v4();
+        let mut raw = shared.raw.subscribe();
+        assert_eq!(read(&shared, site, 1).await, 1);
+        heard(&shared, CHANNEL, &notice(7, site));
+        assert_eq!(
+            read(&shared, site, 2).await,
+            1,
+            "its own commit marked it already"
+        );
+        assert_eq!(
+            raw.try_recv().unwrap().site_id,
+            site,
+            "subscribers still hear it"
+        );
+        heard(&shared, CHANNEL, &notice(8, site));
+        assert_eq!(
+            read(&shared, site, 3).await,
+            3,
+            "another writer's change is news"
+        );
+        heard(&shared, SITE_CHANNEL, &site.to_string());
+        assert_eq!(read(&shared, site, 4).await, 4, "so is a bulk load");
     }
 }

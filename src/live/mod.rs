@@ -63,6 +63,18 @@ pub struct TicketEvent {
     pub kind: ChangeKind,
 }
 
+/// A [`TicketEvent`] as it travels through NOTIFY, with the bus (one per database per process)
+/// of the writer: that bus marked the change at commit time, and marking it again when the
+/// notification comes back would throw away every count read in between (one needless recount
+/// per write).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Notice {
+    #[serde(rename = "o")]
+    pub origin: u64,
+    #[serde(rename = "e")]
+    pub event: TicketEvent,
+}
+
 impl TicketEvent {
     pub fn new(site_id: Uuid, ticket_id: i64, kind: ChangeKind) -> Self {
         TicketEvent {
@@ -81,14 +93,20 @@ pub async fn commit(
     events: &[TicketEvent],
 ) -> Result<()> {
     if txn.get_database_backend() == DbBackend::Postgres {
+        let origin = bus::origin(db);
         let payloads = events
             .iter()
-            .map(serde_json::to_string)
+            .map(|&event| serde_json::to_string(&Notice { origin, event }))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(anyhow::Error::from)?;
         notify(&txn, CHANNEL, &payloads).await?;
     }
-    txn.commit().await?;
+    if let Err(e) = txn.commit().await {
+        // The commit may have reached the database all the same, and the bus skips its own
+        // notifications: what it kept for these sites must not outlive the doubt.
+        bus::changed(db, events.iter().map(|e| e.site_id));
+        return Err(e.into());
+    }
     bus::committed(db, &[], events);
     Ok(())
 }
