@@ -74,6 +74,7 @@ struct Shared {
     reads: Reads,
     /// Tags this bus's own notifications ([`Notice::origin`]); never 0.
     origin: u64,
+    postgres: bool,
     /// Whether every committed change is heard (on PostgreSQL, once `LISTEN` is in place).
     ready: watch::Receiver<bool>,
 }
@@ -89,6 +90,7 @@ impl Shared {
             // SQLite: every change is a commit of this process, heard at once.
             reads: Reads::new(!postgres),
             origin: Uuid::new_v4().as_u64_pair().0 | 1,
+            postgres,
             ready,
         });
         if postgres {
@@ -139,15 +141,42 @@ fn shared_of(db: &DatabaseConnection) -> Option<Arc<Shared>> {
         .and_then(Weak::upgrade)
 }
 
-/// After a commit: the changed sites' kept reads are stale at once in this process (other
-/// processes hear of it through the database), and on SQLite the events go to this process's
-/// subscribers of that database.
-pub(super) fn committed(db: &DatabaseConnection, sites: &[Uuid], events: &[TicketEvent]) {
-    let Some(shared) = shared_of(db) else { return };
-    for site in sites.iter().chain(events.iter().map(|e| &e.site_id)) {
-        shared.reads.changed(*site);
+/// A write of this process to `sites` of a database is being committed: what this process
+/// keeps for them is set aside from now until the value is dropped (when the commit is over,
+/// or abandoned: a commit whose outcome is unknown may have reached the database all the
+/// same).
+pub(super) struct Writing {
+    shared: Option<Arc<Shared>>,
+    sites: Vec<Uuid>,
+}
+
+pub(super) fn writing(db: &DatabaseConnection, mut sites: Vec<Uuid>) -> Writing {
+    sites.sort_unstable();
+    sites.dedup();
+    let shared = shared_of(db);
+    if let Some(shared) = &shared {
+        sites.iter().for_each(|site| shared.reads.writing(*site));
     }
-    if db.get_database_backend() == DbBackend::Sqlite {
+    Writing { shared, sites }
+}
+
+impl Writing {
+    /// What this bus tags its notifications with ([`Notice::origin`]); 0 without a bus.
+    pub fn origin(&self) -> u64 {
+        self.shared.as_ref().map_or(0, |s| s.origin)
+    }
+
+    /// The commit succeeded: on SQLite, `events` go to this process's subscribers of the
+    /// database (on PostgreSQL they arrive through `LISTEN`). They hear of them only now, after
+    /// the write is marked done, so they never read what was kept before it.
+    pub fn committed(self, events: &[TicketEvent]) {
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        drop(self);
+        if shared.postgres {
+            return;
+        }
         for event in events {
             // No receiver is not an error: nobody is subscribed.
             let _ = shared.raw.send(*event);
@@ -155,17 +184,13 @@ pub(super) fn committed(db: &DatabaseConnection, sites: &[Uuid], events: &[Ticke
     }
 }
 
-/// What this database's bus in this process tags its notifications with; 0 (no bus's) if
-/// there is none.
-pub(super) fn origin(db: &DatabaseConnection) -> u64 {
-    shared_of(db).map_or(0, |s| s.origin)
-}
-
-/// `sites` may have changed in this database (a commit whose outcome is unknown): what this
-/// process kept for them is stale.
-pub(super) fn changed(db: &DatabaseConnection, sites: impl Iterator<Item = Uuid>) {
-    if let Some(shared) = shared_of(db) {
-        sites.for_each(|site| shared.reads.changed(site));
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            self.sites
+                .iter()
+                .for_each(|site| shared.reads.written(*site));
+        }
     }
 }
 
@@ -349,7 +374,7 @@ fn heard(shared: &Shared, channel: &str, payload: &str) {
     }
     match serde_json::from_str::<Notice>(payload) {
         Ok(Notice { origin, event }) => {
-            // This bus marked its own commits' sites changed already.
+            // This bus marked its own commits' sites changed when they were done.
             if origin != shared.origin {
                 shared.reads.changed(event.site_id);
             }
@@ -368,6 +393,7 @@ mod tests {
             raw: broadcast::channel(8).0,
             reads: Reads::new(true),
             origin: 7,
+            postgres: true,
             ready: watch::channel(true).1,
         }
     }

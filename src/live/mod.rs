@@ -92,8 +92,9 @@ pub async fn commit(
     txn: DatabaseTransaction,
     events: &[TicketEvent],
 ) -> Result<()> {
+    let writing = bus::writing(db, events.iter().map(|e| e.site_id).collect());
     if txn.get_database_backend() == DbBackend::Postgres {
-        let origin = bus::origin(db);
+        let origin = writing.origin();
         let payloads = events
             .iter()
             .map(|&event| serde_json::to_string(&Notice { origin, event }))
@@ -101,13 +102,8 @@ pub async fn commit(
             .map_err(anyhow::Error::from)?;
         notify(&txn, CHANNEL, &payloads).await?;
     }
-    if let Err(e) = txn.commit().await {
-        // The commit may have reached the database all the same, and the bus skips its own
-        // notifications: what it kept for these sites must not outlive the doubt.
-        bus::changed(db, events.iter().map(|e| e.site_id));
-        return Err(e.into());
-    }
-    bus::committed(db, &[], events);
+    txn.commit().await?;
+    writing.committed(events);
     Ok(())
 }
 
@@ -118,11 +114,12 @@ pub async fn commit_site_change(
     txn: DatabaseTransaction,
     site: Uuid,
 ) -> Result<()> {
+    let writing = bus::writing(db, vec![site]);
     if txn.get_database_backend() == DbBackend::Postgres {
         notify(&txn, SITE_CHANNEL, &[site.to_string()]).await?;
     }
     txn.commit().await?;
-    bus::committed(db, &[site], &[]);
+    writing.committed(&[]);
     Ok(())
 }
 

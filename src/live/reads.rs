@@ -4,13 +4,19 @@
 //! console asks again every few seconds, and between two changes of a site the answer is the
 //! same.
 //!
-//! Each site has a generation, bumped by every change this process hears of: its own commits
-//! at once (so a caller reads its own writes), other replicas' through the bus. A result is
-//! kept with the generation it was computed under (read before the query runs, so a change
-//! committed meanwhile makes it stale, never wrongly fresh) and served only while that is still
-//! the site's generation. While the PostgreSQL `LISTEN` connection is down, changes could go
-//! unheard: nothing is served from or stored in the cache until it is back, and what was kept
-//! before is forgotten.
+//! Each site has a generation, bumped by every change this process hears of: its own writes
+//! around their commit, other replicas' through the bus. A result is kept with the generation
+//! it was computed under (read before the query runs, so a change committed meanwhile makes it
+//! stale, never wrongly fresh) and served only while that is still the site's generation.
+//!
+//! While this process is committing a write to a site ([`Reads::writing`] to
+//! [`Reads::written`]), nothing of that site is served from or stored in the cache: the commit
+//! becomes visible to other connections at a moment this process does not see, and its
+//! subscribers may hear of it (through `LISTEN`) before the commit call returns. Once it has
+//! returned, the write is marked done and its own notification, when it comes back, is no news.
+//!
+//! While the PostgreSQL `LISTEN` connection is down, changes could go unheard: nothing is
+//! served from or stored in the cache until it is back, and what was kept before is forgotten.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -31,10 +37,17 @@ struct Entry {
     value: Arc<dyn Any + Send + Sync>,
 }
 
+#[derive(Default)]
+struct Site {
+    generation: u64,
+    /// Writes of this process to the site being committed.
+    writing: u32,
+}
+
 pub struct Reads {
     epoch: AtomicU64,
     hearing: AtomicBool,
-    sites: Mutex<HashMap<Uuid, u64>>,
+    sites: Mutex<HashMap<Uuid, Site>>,
     entries: Mutex<HashMap<(Uuid, String), Entry>>,
 }
 
@@ -50,9 +63,26 @@ impl Reads {
         }
     }
 
-    /// A change in `site` was committed: what was kept for it is stale.
+    /// A change in `site` was committed (by another process): what was kept for it is stale.
     pub fn changed(&self, site: Uuid) {
-        *lock(&self.sites).entry(site).or_default() += 1;
+        lock(&self.sites).entry(site).or_default().generation += 1;
+    }
+
+    /// This process is about to commit a change in `site`: until [`Reads::written`], nothing
+    /// of the site is kept or served.
+    pub fn writing(&self, site: Uuid) {
+        let mut sites = lock(&self.sites);
+        let s = sites.entry(site).or_default();
+        s.generation += 1;
+        s.writing += 1;
+    }
+
+    /// The commit announced by [`Reads::writing`] is over (whether it succeeded or not).
+    pub fn written(&self, site: Uuid) {
+        let mut sites = lock(&self.sites);
+        let s = sites.entry(site).or_default();
+        s.generation += 1;
+        s.writing = s.writing.saturating_sub(1);
     }
 
     /// Whether every committed change is being heard. Both ways forget what was kept: going
@@ -67,8 +97,11 @@ impl Reads {
             return None;
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let generation = lock(&self.sites).get(&site).copied().unwrap_or_default();
-        Some((epoch, generation))
+        match lock(&self.sites).get(&site) {
+            Some(s) if s.writing > 0 => None,
+            Some(s) => Some((epoch, s.generation)),
+            None => Some((epoch, 0)),
+        }
     }
 
     /// The value kept for `key` in `site` if nothing changed there since it was computed;
@@ -152,6 +185,29 @@ mod tests {
         assert_eq!(read(&reads, site, 5).await, 5);
         reads.set_hearing(true);
         assert_eq!(read(&reads, site, 6).await, 6, "forgotten across the gap");
+    }
+
+    #[tokio::test]
+    async fn nothing_of_a_site_is_kept_or_served_while_this_process_commits_to_it() {
+        let reads = Reads::new(true);
+        let (site, other) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(read(&reads, site, 1).await, 1);
+        assert_eq!(read(&reads, other, 10).await, 10);
+        reads.writing(site);
+        assert_eq!(read(&reads, site, 2).await, 2, "not served");
+        assert_eq!(read(&reads, site, 3).await, 3, "nor kept");
+        assert_eq!(
+            read(&reads, other, 11).await,
+            10,
+            "other sites are unaffected"
+        );
+        reads.written(site);
+        assert_eq!(read(&reads, site, 4).await, 4);
+        assert_eq!(
+            read(&reads, site, 5).await,
+            4,
+            "kept again once the commit is over"
+        );
     }
 
     #[tokio::test]
