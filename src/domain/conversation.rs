@@ -94,40 +94,47 @@ pub struct NewDraft {
     pub attachments: Vec<NewAttachment>,
 }
 
-/// A ticket being created along with its first messages: its `created` event goes first in
-/// the log, and its search document is written whole instead of appended to.
-pub(crate) struct Opening {
-    pub created: ticket_event_logs::ActiveModel,
+/// Messages worked out against a ticket in memory ([`converse`]) and not yet written: the
+/// ticket as they leave it and the rows that go with them. The caller writes the ticket row
+/// itself, in the one statement it needs anyway (the INSERT of a new ticket, or an UPDATE
+/// along with its other changes), and the rest with [`Conversation::write`].
+pub(crate) struct Conversation {
+    pub ticket: tickets::Model,
+    rows: Vec<messages::Model>,
+    attachments: Vec<message_attachments::ActiveModel>,
+    logs: Vec<ticket_event_logs::ActiveModel>,
 }
 
-/// Adds messages to a ticket already locked in `txn` (every write of messages or notes comes
-/// here), keeps the ticket's derived fields true and logs each one, naming the agents in
-/// `mentioned` (a note's). Errors name fields as `messages[i].body`. One statement per table,
-/// not several per message: the ticket's derived fields are worked out in memory message by
-/// message ([`apply_message`]), then written once.
-pub(crate) async fn insert_messages(
-    txn: &DatabaseTransaction,
+/// How a ticket's search document is written with its messages.
+pub(crate) enum Document {
+    /// A new ticket: its document is written whole.
+    New,
+    /// A ticket that has one: the bodies are appended to it.
+    Append,
+}
+
+/// Works out in memory what `messages` do to `ticket` (every write of messages or notes comes
+/// here): each is checked (errors name fields as `messages[i].body`), turned into its row and
+/// its log row (naming the agents in `mentioned`, a note's), and applied to the ticket by
+/// [`apply_message`]. `last` is the time and id of the ticket's last message; `logs` go first
+/// in the log (a new ticket's `created` event).
+pub(crate) fn converse(
     actor: &Principal,
     ticket: tickets::Model,
+    mut last: Option<(DateTime<Utc>, Uuid)>,
     messages: Vec<NewMessage>,
-    opening: Option<Opening>,
     mentioned: &[Uuid],
-) -> Result<(tickets::Model, Vec<messages::Model>)> {
+    mut logs: Vec<ticket_event_logs::ActiveModel>,
+) -> Result<Conversation> {
     for (i, m) in messages.iter().enumerate() {
         m.validate(&format!("messages[{i}]."))?;
     }
-    if messages.is_empty() && opening.is_none() {
-        return Ok((ticket, Vec::new()));
-    }
-    let (site_id, ticket_id) = (ticket.site_id, ticket.id);
-    let mut logs: Vec<_> = opening.iter().map(|o| o.created.clone()).collect();
-    let mut last = last_message_key(txn, &ticket).await?;
     let at = now();
     let mut current = ticket;
     let mut rows = Vec::with_capacity(messages.len());
     let mut attachments = Vec::new();
     for m in messages {
-        let (message, files) = message_row(actor, ticket_id, m);
+        let (message, files) = message_row(actor, current.id, m);
         let newest = last.is_none_or(|l| (message.time, message.id) >= l);
         if newest {
             last = Some((message.time, message.id));
@@ -137,40 +144,89 @@ pub(crate) async fn insert_messages(
         attachments.extend(files);
         rows.push(message);
     }
-    // No statement when empty (a ticket created without messages).
-    let returned =
-        messages::Entity::insert_many(rows.iter().cloned().map(messages::ActiveModel::from))
-            .exec_with_returning(txn)
-            .await?;
-    if !attachments.is_empty() {
-        message_attachments::Entity::insert_many(attachments)
-            .exec_without_returning(txn)
-            .await?;
+    Ok(Conversation {
+        ticket: current,
+        rows,
+        attachments,
+        logs,
+    })
+}
+
+impl Conversation {
+    /// Whether there is a message: without one the ticket is as it was.
+    pub fn has_messages(&self) -> bool {
+        !self.rows.is_empty()
     }
-    ticket_event_logs::Entity::insert_many(logs)
-        .exec_without_returning(txn)
-        .await?;
-    let bodies = rows.iter().map(|m| m.body.as_str());
-    match opening {
-        Some(_) => {
-            let document = super::search::document(&current.subject, bodies);
-            super::search::write_document(txn, site_id, ticket_id, &document).await?;
+
+    /// Writes the messages, their attachments, the log rows and the search document of the
+    /// ticket `ticket_id` (the one worked out, which may have been inserted only now), one
+    /// statement per table. The messages come back in the order given.
+    pub async fn write(
+        self,
+        txn: &DatabaseTransaction,
+        ticket_id: i64,
+        document: Document,
+    ) -> Result<Vec<messages::Model>> {
+        let Conversation {
+            ticket,
+            mut rows,
+            attachments,
+            mut logs,
+        } = self;
+        for row in &mut rows {
+            row.ticket_id = ticket_id;
         }
-        None => super::search::append(txn, site_id, ticket_id, bodies).await?,
+        for log in &mut logs {
+            log.ticket_id = Set(ticket_id);
+        }
+        // No statement when empty (a ticket created without messages).
+        let returned =
+            messages::Entity::insert_many(rows.iter().cloned().map(messages::ActiveModel::from))
+                .exec_with_returning(txn)
+                .await?;
+        if !attachments.is_empty() {
+            message_attachments::Entity::insert_many(attachments)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        if !logs.is_empty() {
+            ticket_event_logs::Entity::insert_many(logs)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        let bodies = rows.iter().map(|m| m.body.as_str());
+        match document {
+            Document::New => {
+                let document = super::search::document(&ticket.subject, bodies);
+                super::search::write_document(txn, ticket.site_id, ticket_id, &document).await?;
+            }
+            Document::Append => {
+                super::search::append(txn, ticket.site_id, ticket_id, bodies).await?
+            }
+        }
+        // In the order given, whatever order the database returned them in.
+        let mut by_id: std::collections::HashMap<Uuid, messages::Model> =
+            returned.into_iter().map(|m| (m.id, m)).collect();
+        Ok(rows.iter().filter_map(|m| by_id.remove(&m.id)).collect())
     }
-    let ticket = if rows.is_empty() {
-        current
-    } else {
-        tickets::ActiveModel::from(current)
-            .reset_all()
-            .update(txn)
-            .await?
-    };
-    // In the order given, whatever order the database returned them in.
-    let mut by_id: std::collections::HashMap<Uuid, messages::Model> =
-        returned.into_iter().map(|m| (m.id, m)).collect();
-    let inserted = rows.iter().filter_map(|m| by_id.remove(&m.id)).collect();
-    Ok((ticket, inserted))
+}
+
+/// Adds messages to a ticket already locked in `txn` and saves it as they leave it.
+async fn insert_messages(
+    txn: &DatabaseTransaction,
+    actor: &Principal,
+    ticket: tickets::Model,
+    messages: Vec<NewMessage>,
+    mentioned: &[Uuid],
+) -> Result<Vec<messages::Model>> {
+    let last = last_message_key(txn, &ticket).await?;
+    let id = ticket.id;
+    let conversation = converse(actor, ticket, last, messages, mentioned, Vec::new())?;
+    tickets::ActiveModel::from(conversation.ticket.clone())
+        .reset_all()
+        .update(txn)
+        .await?;
+    conversation.write(txn, id, Document::Append).await
 }
 
 /// Adds a message to a ticket; public unless it says `is_internal`, in which case it is a note
@@ -185,7 +241,7 @@ pub async fn add_message(
     message.validate("")?;
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, ticket_id).await?;
-    let (_, inserted) = insert_messages(&txn, actor, ticket, vec![message], None, &[]).await?;
+    let inserted = insert_messages(&txn, actor, ticket, vec![message], &[]).await?;
     let event =
         crate::live::TicketEvent::new(actor.site_id, ticket_id, crate::live::ChangeKind::Replied);
     crate::live::commit(db, txn, &[event]).await?;
@@ -224,8 +280,7 @@ pub async fn add_note(
     let txn = crate::db::begin_write(db).await?;
     let ticket = lock(&txn, actor, ticket_id).await?;
     check_agents(&txn, actor, &agent_ids).await?;
-    let (_, inserted) =
-        insert_messages(&txn, actor, ticket, vec![message], None, &agent_ids).await?;
+    let inserted = insert_messages(&txn, actor, ticket, vec![message], &agent_ids).await?;
     let message = inserted
         .into_iter()
         .next()

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    EntityTrait, NotSet, PaginatorTrait, QueryFilter, QuerySelect, Set, TryIntoModel,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -171,7 +171,11 @@ pub async fn create_once(
     }
 
     let at = now();
+    // Worked out whole in memory first (id 0 until the database numbers it), so that the
+    // ticket row is written once, already as its messages and status leave it.
     let ticket = tickets::ActiveModel {
+        id: Set(0),
+        version: Set(0),
         site_id: Set(actor.site_id),
         subject: Set(subject),
         original_conversation_id: Set(input.original_conversation_id),
@@ -213,28 +217,29 @@ pub async fn create_once(
         response_count: Set(0),
         resolved_time_span: Set(None),
         first_response_time_span: Set(None),
-        ..Default::default()
     }
-    .insert(&txn)
-    .await?;
-
+    .try_into_model()?;
+    let created = event_row(actor, 0, "created", json!({ "status": status }));
+    let mut conversation =
+        conversation::converse(actor, ticket, None, input.messages, &[], vec![created])?;
+    // An explicit status wins over the turns the messages took.
+    if let Some(explicit) = input.status
+        && conversation.ticket.status != explicit
+    {
+        let before = conversation.ticket.clone();
+        let mut t: tickets::ActiveModel = before.clone().into();
+        apply_status(&mut t, &before, explicit, as_resolver(actor), at);
+        conversation.ticket = t.try_into_model()?;
+    }
+    let mut row = tickets::ActiveModel::from(conversation.ticket.clone()).reset_all();
+    row.id = NotSet;
+    let ticket = row.insert(&txn).await?;
     if !input.tag_ids.is_empty() {
         set_tags(&txn, actor, ticket.id, &input.tag_ids).await?;
     }
-    let opening = conversation::Opening {
-        created: event_row(actor, ticket.id, "created", json!({ "status": status })),
-    };
-    let (mut ticket, _) =
-        conversation::insert_messages(&txn, actor, ticket, input.messages, Some(opening), &[])
-            .await?;
-    // An explicit status wins over the turns the messages took.
-    if let Some(explicit) = input.status
-        && ticket.status != explicit
-    {
-        let mut t: tickets::ActiveModel = ticket.clone().into();
-        apply_status(&mut t, &ticket, explicit, as_resolver(actor), now());
-        ticket = t.update(&txn).await?;
-    }
+    conversation
+        .write(&txn, ticket.id, conversation::Document::New)
+        .await?;
     if let Some((key, _)) = &claim {
         idempotency::record(&txn, actor, key, ticket.id).await?;
     }
@@ -467,9 +472,20 @@ pub async fn update(
             expected.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         )));
     }
-    // Messages first, so that an explicit status below wins over the turns they take.
-    let (ticket, _) =
-        conversation::insert_messages(&txn, actor, ticket, changes.messages, None, &[]).await?;
+    // Messages first, so that an explicit status below wins over the turns they take; the
+    // ticket as they leave it is saved once, with the other changes.
+    let last = match changes.messages.is_empty() {
+        true => None,
+        false => last_message_key(&txn, &ticket).await?,
+    };
+    let conversation =
+        conversation::converse(actor, ticket, last, changes.messages, &[], Vec::new())?;
+    let ticket = conversation.ticket.clone();
+    if conversation.has_messages() {
+        conversation
+            .write(&txn, id, conversation::Document::Append)
+            .await?;
+    }
     let mut t: tickets::ActiveModel = ticket.clone().into();
     let mut edited: Vec<&str> = Vec::new();
     if let Some(subject) = &changes.subject {
