@@ -340,3 +340,38 @@ async fn a_ticket_created_with_messages_matches_one_given_them_one_by_one() {
         "{found}"
     );
 }
+
+#[tokio::test]
+async fn an_explicit_status_at_creation_wins_over_the_turn_its_messages_take() {
+    let app = TestApp::spawn().await;
+    let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
+    let id = crate::ticket_list::create(
+        &app,
+        json!({
+            "subject": "Parcel", "channelId": "email", "contactOrVisitorId": contact,
+            "status": "RESOLVED",
+            "messages": [{ "body": "<p>Found it, thanks</p>", "sentById": contact, "sentByType": "CONTACT" }],
+        }),
+    )
+    .await;
+    let data = app
+        .graphql(
+            "query($id: Int!) { ticket(id: $id) { status resolvedTime resolvedById totalReplies lastMessageId eventLogs { type } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let t = &data["ticket"];
+    assert_eq!(t["status"], "RESOLVED", "{t}");
+    assert!(t["resolvedTime"].is_string(), "{t}");
+    assert_eq!(t["resolvedById"], app.site.admin.id.to_string(), "{t}");
+    assert_eq!(t["totalReplies"], 1, "{t}");
+    assert!(t["lastMessageId"].is_string(), "{t}");
+    let kinds: Vec<&str> = t["eventLogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"created"), "{kinds:?}");
+    assert!(kinds.contains(&"replied"), "{kinds:?}");
+}
