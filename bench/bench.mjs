@@ -5,7 +5,7 @@
 // node bench.mjs --bin PATH --db URL --site UUID --token JWT --write-token JWT 
 //   [--label NAME] [--duration 10] [--connections 16] [--scenarios 1,2,3,4,5,6,7] [--peer]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import autocannon from 'autocannon';
 
@@ -232,11 +232,46 @@ function count(haystack, needle) {
   return n;
 }
 
-// Runs autocannon with one request shape; every response body goes through `check`.
+// CPU seconds (user + system) used so far by process `pid`, and by PostgreSQL: every process
+// called postgres (on this machine it serves only the benchmark), plus what the postmaster's
+// exited children used (backends that closed during the run).
+const TICK = 100; // USER_HZ on Linux
+function stat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { comm, ppid: f[1], own: (f[11] + f[12]) / TICK, children: (f[13] + f[14]) / TICK };
+  } catch {
+    return null;
+  }
+}
+function cpuSeconds(pid) {
+  return stat(pid)?.own ?? 0;
+}
+function postgresCpuSeconds() {
+  const all = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const s = stat(d);
+    if (s?.comm === 'postgres') all.set(Number(d), s);
+  }
+  let total = 0;
+  for (const s of all.values()) total += s.own + (all.has(s.ppid) ? 0 : s.children);
+  return total;
+}
+// Exact quantiles (autocannon's histogram has whole milliseconds only).
+function quantile(sorted, q) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
+}
+
+// Runs autocannon with one request shape; every response body goes through `check`. Returns
+// autocannon's result, the bad responses, and the latency of each good one in ms (exact).
 async function load(base, headers, req, check, duration, connections = CONNECTIONS) {
   let bad = 0;
   let firstBad = null;
-  const result = await autocannon({
+  const latencies = [];
+  const tracker = autocannon({
     url: base,
     connections,
     duration,
@@ -255,7 +290,26 @@ async function load(base, headers, req, check, duration, connections = CONNECTIO
       },
     ],
   });
-  return { result, bad, firstBad };
+  tracker.on('response', (_client, status, _bytes, ms) => {
+    if (status < 300) latencies.push(ms);
+  });
+  const result = await tracker;
+  latencies.sort((a, b) => a - b);
+  return { result, bad, firstBad, latencies };
+}
+
+// Loads like `load`, and adds the server's and PostgreSQL's CPU milliseconds per request.
+async function measure(pid, base, headers, req, check, duration, connections) {
+  const cpu = () => [cpuSeconds(pid), postgresCpuSeconds()];
+  const [s0, p0] = cpu();
+  const out = await load(base, headers, req, check, duration, connections);
+  const [s1, p1] = cpu();
+  const done = out.result.requests.total;
+  return {
+    ...out,
+    serverMs: done ? ((s1 - s0) * 1000) / done : null,
+    pgMs: done ? ((p1 - p0) * 1000) / done : null,
+  };
 }
 
 async function runOne(id) {
@@ -269,15 +323,17 @@ async function runOne(id) {
     const conns = sc.connections ?? CONNECTIONS;
     await load(base, headers, req, sc.check, WARMUP, conns);
     const before = await statements(base);
-    const { result, bad, firstBad } = await load(base, headers, req, sc.check, DURATION, conns);
+    const { result, bad, firstBad, latencies, serverMs, pgMs } = await measure(child.pid, base, headers, req, sc.check, DURATION, conns);
     const after = await statements(base);
     const done = result.requests.total;
     return {
       id,
       name: sc.name,
       rps: result.requests.average,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      serverMs,
+      pgMs,
       stmts: before === null || after === null || done === 0 ? null : (after - before) / done,
       rss: peakRss(child.pid),
       bad: bad + result.errors + result.timeouts,
@@ -312,13 +368,15 @@ async function runPeer() {
     if (probe.includes('"errors"')) throw new Error(`PostGraphile query failed: ${probe.slice(0, 500)}`);
     const check = (b) => !b.includes('"errors"') && count(b, '"subject"') === 50;
     await load(base, {}, { path: '/graphql', body }, check, WARMUP);
-    const { result, bad, firstBad } = await load(base, {}, { path: '/graphql', body }, check, DURATION);
+    const { result, bad, firstBad, latencies, serverMs, pgMs } = await measure(child.pid, base, {}, { path: '/graphql', body }, check, DURATION, CONNECTIONS);
     return {
       id: 'P',
       name: 'PostGraphile 4: closest to 1',
       rps: result.requests.average,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      serverMs,
+      pgMs,
       stmts: null,
       rss: peakRss(child.pid),
       bad: bad + result.errors + result.timeouts,
@@ -344,10 +402,10 @@ const fmt = (v, digits = 1) => (v === null || v === undefined || Number.isNaN(v)
 const s1 = rows.find((r) => r.id === '1');
 const peer = rows.find((r) => r.id === 'P');
 console.log(`\n${args.label ?? ''}: ${CONNECTIONS} connections, ${DURATION} s per scenario (after ${WARMUP} s warm-up), fresh server per scenario`);
-console.log('| # | scenario | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | bad bodies |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| # | scenario | req/s | p50 ms | p99 ms | SQL/req | server CPU ms/req | PG CPU ms/req | peak RSS MB | bad bodies |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  console.log(`| ${r.id} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.stmts, 2)} | ${fmt(r.rss, 1)} | ${r.bad}/${r.done} |`);
+  console.log(`| ${r.id} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.stmts, 2)} | ${fmt(r.serverMs, 2)} | ${fmt(r.pgMs, 2)} | ${fmt(r.rss, 1)} | ${r.bad}/${r.done} |`);
 }
 if (s1 && peer) console.log(`\nscenario 1 / PostGraphile throughput: ${(s1.rps / peer.rps).toFixed(2)}x`);
 const s2 = rows.find((r) => r.id === '2');
