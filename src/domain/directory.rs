@@ -1087,23 +1087,13 @@ pub struct ViewChanges {
     pub conditions: Option<Vec<NewCondition>>,
 }
 
-/// The views the caller may see: the site's shared ones and their own private ones. A private
-/// view of someone else answers as if it did not exist.
-fn visible_views(actor: &Principal) -> sea_orm::Select<views::Entity> {
-    actor.find::<views::Entity>().filter(
-        Condition::any()
-            .add(views::Column::IsPrivate.eq(false))
-            .add(views::Column::CreatedById.eq(actor.agent_id)),
-    )
-}
-
 async fn find_view(
     db: &impl ConnectionTrait,
     actor: &Principal,
     id: Uuid,
     lock: bool,
 ) -> Result<views::Model> {
-    let mut query = visible_views(actor).filter(views::Column::Id.eq(id));
+    let mut query = super::views::visible(actor).filter(views::Column::Id.eq(id));
     if lock {
         query = query.lock_exclusive();
     }
@@ -1118,7 +1108,7 @@ pub async fn view(db: &DatabaseConnection, actor: &Principal, id: Uuid) -> Resul
 }
 
 pub async fn views(db: &DatabaseConnection, actor: &Principal) -> Result<Vec<views::Model>> {
-    Ok(visible_views(actor)
+    Ok(super::views::visible(actor)
         .order_by(views::Column::Name, Order::Asc)
         .order_by(views::Column::Id, Order::Asc)
         .all(db)

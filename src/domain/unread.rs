@@ -40,8 +40,8 @@ pub async fn unread_counts(
         .filter(tickets::Column::IsReadByAgent.eq(false));
     let all_count = kept_count(db, actor, unread_in_site).await?;
     let mut views_out = Vec::with_capacity(view_ids.len());
-    for &view_id in view_ids {
-        let view = views::visible_view(db, actor, view_id, "viewIds").await?;
+    for view in views::visible_views(db, actor, view_ids, "viewIds").await? {
+        let view_id = view.view.id;
         let in_view = visible.clone().filter(views::condition(actor, &view)?);
         let unread = in_view
             .clone()

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -18,28 +20,69 @@ pub struct View {
     pub conditions: Vec<view_conditions::Model>,
 }
 
-/// A view the caller may use: one of their site's, and if private, their own. Anything else
-/// is not found, named by `field`.
+/// The views the caller may see: the site's shared ones and their own private ones. A private
+/// view of someone else answers as if it did not exist.
+pub(crate) fn visible(actor: &Principal) -> sea_orm::Select<views::Entity> {
+    actor.find::<views::Entity>().filter(
+        Condition::any()
+            .add(views::Column::IsPrivate.eq(false))
+            .add(views::Column::CreatedById.eq(actor.agent_id)),
+    )
+}
+
+/// A view the caller may use ([`visible`]); anything else is not found, named by `field`.
 pub async fn visible_view(
     db: &DatabaseConnection,
     actor: &Principal,
     id: Uuid,
     field: &str,
 ) -> Result<View> {
-    let view = actor
-        .find::<views::Entity>()
-        .filter(views::Column::Id.eq(id))
-        .one(db)
+    visible_views(db, actor, &[id], field)
         .await?
-        .filter(|v| !v.is_private || v.created_by_id == Some(actor.agent_id))
-        .ok_or_else(|| Error::NotFound(format!("{field}: view {id} not found")))?;
-    let conditions = actor
+        .pop()
+        .ok_or_else(|| Error::NotFound(format!("{field}: view {id} not found")))
+}
+
+/// The views `ids` names, in that order, with their conditions: two statements however many
+/// there are. The first one the caller may not use ([`visible`]) is not found, named by
+/// `field`.
+pub async fn visible_views(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    ids: &[Uuid],
+    field: &str,
+) -> Result<Vec<View>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: HashMap<Uuid, views::Model> = visible(actor)
+        .filter(views::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let mut conditions: HashMap<Uuid, Vec<view_conditions::Model>> = HashMap::new();
+    for c in actor
         .find::<view_conditions::Entity>()
-        .filter(view_conditions::Column::ViewId.eq(id))
+        .filter(view_conditions::Column::ViewId.is_in(found.keys().copied()))
         .order_by_asc(view_conditions::Column::Position)
         .all(db)
-        .await?;
-    Ok(View { view, conditions })
+        .await?
+    {
+        conditions.entry(c.view_id).or_default().push(c);
+    }
+    // In the order asked, a view named twice given twice.
+    ids.iter()
+        .map(|id| {
+            let view = found
+                .get(id)
+                .cloned()
+                .ok_or_else(|| Error::NotFound(format!("{field}: view {id} not found")))?;
+            let conditions = conditions.get(id).cloned().unwrap_or_default();
+            Ok(View { view, conditions })
+        })
+        .collect()
 }
 
 /// The SQL condition a view stands for: all of its conditions, or any of them. A view with no

@@ -2,6 +2,7 @@
 //! Each test checks both that a repeated count runs no SQL and that every kind of change the
 //! count depends on makes the next one fresh.
 
+use deskgraph::entity::ConditionMetType;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -219,4 +220,57 @@ async fn a_count_kept_by_one_server_follows_a_change_made_through_another() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn unread_counts_over_many_views_load_them_in_two_statements_in_the_order_asked() {
+    let app = TestApp::spawn().await;
+    let site = app.site.site.id;
+    let contact = fixtures::contact(&app.db, site, "Ann").await;
+    new_ticket(&app, contact, json!({ "priority": "URGENT" })).await;
+    new_ticket(&app, contact, json!({})).await;
+    let urgent = vocabulary::view(
+        &app.db,
+        site,
+        ConditionMetType::All,
+        &[("priority", "is", "urgent")],
+    )
+    .await;
+    let everything = vocabulary::view(&app.db, site, ConditionMetType::All, &[]).await;
+    let views = [everything, urgent, everything, urgent, urgent];
+    let query =
+        "query($v: [UUID!]) { unreadCount(viewIds: $v) { unreadCounts { viewId unreadCount } } }";
+
+    app.sql.start();
+    let data = app.graphql(query, json!({ "v": views })).await;
+    let sql = app.sql.stop();
+    let got: Vec<(String, i64)> = data["unreadCount"]["unreadCounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["viewId"].as_str().unwrap().to_owned(),
+                v["unreadCount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, i64)> = views
+        .iter()
+        .map(|v| (v.to_string(), if *v == urgent { 1 } else { 2 }))
+        .collect();
+    assert_eq!(got, want);
+    let loading_views = sql
+        .iter()
+        .filter(|s| s.contains("FROM \"views\"") || s.contains("FROM \"view_conditions\""))
+        .count();
+    assert_eq!(loading_views, 2, "{sql:#?}");
+
+    // One view of the list that the caller may not use fails the whole request, naming it.
+    let unknown = Uuid::new_v4();
+    let (_, body) = app
+        .graphql_with(Some(&app.token), query, json!({ "v": [urgent, unknown] }))
+        .await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&unknown.to_string()), "{body}");
 }
