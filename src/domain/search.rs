@@ -152,6 +152,28 @@ fn words(keywords: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every word, as a word or the start of one, as a PostgreSQL `tsquery`. Words are letters
+/// and digits only, so they are safe inside one.
+fn prefix_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// The PostgreSQL `tsquery` of `keywords` ([`matching`]'s), or `None` when they hold no word.
+pub(crate) fn tsquery(keywords: &str) -> Option<String> {
+    let words = words(keywords);
+    (!words.is_empty()).then(|| prefix_query(&words))
+}
+
+/// The PostgreSQL test of a `ticket_search` row against the `tsquery` in parameter `$n`; the
+/// expression the full-text index is built on.
+pub(crate) fn pg_test(n: usize) -> String {
+    format!("to_tsvector('simple', document) @@ to_tsquery('simple', ${n})")
+}
+
 /// Tickets whose document holds every word of `keywords`, each as a word or the start of
 /// one (`refu` finds "refund"). Keywords with no word in them match nothing.
 pub(crate) fn matching(backend: DbBackend, actor: &Principal, keywords: &str) -> SimpleExpr {
@@ -162,21 +184,13 @@ pub(crate) fn matching(backend: DbBackend, actor: &Principal, keywords: &str) ->
     let id = Expr::col((tickets::Entity, tickets::Column::Id));
     match backend {
         DbBackend::Postgres => {
-            // Words are letters and digits only, so they are safe inside a tsquery.
-            let query = words
-                .iter()
-                .map(|w| format!("{w}:*"))
-                .collect::<Vec<_>>()
-                .join(" & ");
+            let query = prefix_query(&words);
             id.in_subquery(
                 sea_orm::sea_query::Query::select()
                     .column("ticket_id")
                     .from("ticket_search")
                     .and_where(Expr::col("site_id").eq(actor.site_id))
-                    .and_where(Expr::cust_with_values(
-                        "to_tsvector('simple', document) @@ to_tsquery('simple', $1)",
-                        [query],
-                    ))
+                    .and_where(Expr::cust_with_values(pg_test(1), [query]))
                     .to_owned(),
             )
         }

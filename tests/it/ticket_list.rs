@@ -54,42 +54,128 @@ async fn listed(app: &TestApp, filter: Value) -> Vec<i64> {
     ids
 }
 
-#[tokio::test]
-async fn paging_forwards_then_backwards_visits_every_ticket_once_in_order() {
-    let app = TestApp::spawn().await;
-    let mut all = tickets(&app, 7).await;
-    all.reverse(); // most recently updated first
-
-    let mut seen = Vec::new();
+/// Every ticket `filter` lists, in pages of `size`: walked forwards, then backwards and put
+/// together. Each page's flags are checked on the way.
+async fn all_pages(app: &TestApp, filter: Value, size: u64) -> (Vec<i64>, Vec<i64>) {
+    let mut forwards = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let p = page(&app, json!({ "first": 3, "after": after })).await;
-        assert_eq!(p["totalCount"], 7);
-        seen.extend(ids_of(&p));
+        let p = page(
+            app,
+            json!({ "first": size, "after": after, "filter": filter }),
+        )
+        .await;
+        forwards.extend(ids_of(&p));
         assert_eq!(p["pageInfo"]["hasPreviousPage"], after.is_some());
         if p["pageInfo"]["hasNextPage"] == false {
             break;
         }
         after = p["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
-    assert_eq!(seen, all);
-
-    let mut back = Vec::new();
+    let mut backwards = Vec::new();
     let mut before: Option<String> = None;
     loop {
-        let p = page(&app, json!({ "last": 3, "before": before })).await;
+        let p = page(
+            app,
+            json!({ "last": size, "before": before, "filter": filter }),
+        )
+        .await;
         let mut ids = ids_of(&p);
-        ids.extend(back);
-        back = ids;
+        ids.extend(backwards);
+        backwards = ids;
         assert_eq!(p["pageInfo"]["hasNextPage"], before.is_some());
         if p["pageInfo"]["hasPreviousPage"] == false {
             break;
         }
         before = p["pageInfo"]["startCursor"].as_str().map(str::to_owned);
     }
+    (forwards, backwards)
+}
+
+#[tokio::test]
+async fn paging_forwards_then_backwards_visits_every_ticket_once_in_order() {
+    let app = TestApp::spawn().await;
+    let mut all = tickets(&app, 7).await;
+    all.reverse(); // most recently updated first
+    assert_eq!(page(&app, json!({ "first": 3 })).await["totalCount"], 7);
+    let (forwards, backwards) = all_pages(&app, json!({}), 3).await;
+    assert_eq!(forwards, all);
     assert_eq!(
-        back, all,
+        backwards, all,
         "backwards pages, put together, are the same list"
+    );
+}
+
+#[tokio::test]
+async fn keyword_pages_are_the_same_whether_found_walking_the_list_or_from_the_index() {
+    let app = TestApp::spawn().await;
+    let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
+    let mut parcels = Vec::new();
+    let mut invoices = Vec::new();
+    for i in 0..9 {
+        let (subject, into) = match i % 3 {
+            2 => ("invoice copy", &mut invoices),
+            _ => ("parcel missing", &mut parcels),
+        };
+        into.push(
+            create(
+                &app,
+                json!({ "subject": subject, "channelId": "email", "contactOrVisitorId": contact }),
+            )
+            .await,
+        );
+    }
+    parcels.reverse();
+    invoices.reverse();
+    let postgres = app.db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // How many page statements walked the list, and how many asked the index (counts aside).
+    let ways = |sql: &[String]| {
+        let pages = sql.iter().filter(|s| !s.starts_with("SELECT COUNT("));
+        let walked = pages
+            .clone()
+            .filter(|s| s.starts_with("SELECT * FROM ("))
+            .count();
+        let indexed = pages
+            .filter(|s| s.contains("\"ticket_search\" WHERE \"site_id\""))
+            .count();
+        (walked, indexed)
+    };
+
+    // A common word: every page is found walking the list (PostgreSQL).
+    app.sql.start();
+    let (forwards, backwards) = all_pages(&app, json!({ "keywords": "parc" }), 2).await;
+    let sql = app.sql.stop();
+    assert_eq!(forwards, parcels);
+    assert_eq!(backwards, parcels);
+    if postgres {
+        let (walked, indexed) = ways(&sql);
+        assert!(walked >= 4, "{sql:#?}");
+        // Only the last page each way, which has no next one, goes on to the index.
+        assert_eq!(indexed, 2, "{sql:#?}");
+    }
+
+    // Fewer matches than a page: the walk comes back short and the index answers.
+    app.sql.start();
+    let (forwards, backwards) = all_pages(&app, json!({ "keywords": "invoice" }), 5).await;
+    let sql = app.sql.stop();
+    assert_eq!(forwards, invoices);
+    assert_eq!(backwards, invoices);
+    if postgres {
+        assert_eq!(ways(&sql), (2, 2), "{sql:#?}");
+    }
+    // Keywords and another filter together.
+    let (forwards, _) =
+        all_pages(&app, json!({ "keywords": "parcel", "status": ["NEW"] }), 1).await;
+    assert_eq!(forwards, parcels);
+    assert!(
+        all_pages(
+            &app,
+            json!({ "keywords": "parcel", "status": ["RESOLVED"] }),
+            2
+        )
+        .await
+        .0
+        .is_empty()
     );
 }
 
