@@ -2,10 +2,10 @@
 //! unread counts), turned into SQL, and keyset pages that stay stable while tickets are added.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -189,9 +189,7 @@ async fn keyword_walk(
     n: u64,
     page_of: &impl Fn(Select<tickets::Entity>, u64) -> Select<tickets::Entity>,
 ) -> Result<Option<Vec<tickets::Model>>> {
-    let Some(query) = keywords(filter)
-        .filter(|_| db.get_database_backend() == DbBackend::Postgres)
-        .and_then(super::search::tsquery)
+    let Some(words) = keywords(filter).filter(|_| db.get_database_backend() == DbBackend::Postgres)
     else {
         return Ok(None);
     };
@@ -199,29 +197,23 @@ async fn keyword_walk(
         keywords: None,
         ..filter.clone()
     };
-    let walk =
-        page_of(filtered(db, actor, &without).await?, KEYWORD_WALK).build(DbBackend::Postgres);
-    let mut values = walk.values.map(|v| v.0).unwrap_or_default();
-    values.extend([query.into(), sea_orm::Value::from(n as i64 + 1)]);
-    let dir = if *order == Order::Desc { "DESC" } else { "ASC" };
-    let key = sea_orm::IdenStatic::as_str(&sort_column(field));
-    // The test is a scalar subquery so that it runs row by row in the walk's order, and the
-    // LIMIT stops the walk as soon as the page is full.
-    let sql = format!(
-        "SELECT * FROM ({walk}) AS \"tickets\" WHERE (SELECT {test} FROM \"ticket_search\" \
-         WHERE \"ticket_search\".\"ticket_id\" = \"tickets\".\"id\" \
-         AND \"ticket_search\".\"site_id\" = \"tickets\".\"site_id\") \
-         ORDER BY \"tickets\".\"{key}\" {dir}, \"tickets\".\"id\" {dir} LIMIT ${limit}",
-        walk = walk.sql,
-        test = super::search::pg_test(values.len() - 1),
-        limit = values.len(),
-    );
-    let rows = tickets::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
+    let walk = page_of(filtered(db, actor, &without).await?, KEYWORD_WALK).into_query();
+    // Selected from the walk as `tickets`, so that columns keep their names. The test runs row
+    // by row in the walk's order, and the LIMIT stops the walk as soon as the page is full.
+    let page = Query::select()
+        .column(Asterisk)
+        .from_subquery(walk, tickets::Entity)
+        .and_where(super::search::row_matches(
             DbBackend::Postgres,
-            sql,
-            values,
+            actor,
+            words,
         ))
+        .order_by((tickets::Entity, sort_column(field)), order.clone())
+        .order_by((tickets::Entity, tickets::Column::Id), order.clone())
+        .limit(n + 1)
+        .to_owned();
+    let rows = tickets::Entity::find()
+        .from_raw_sql(db.get_database_backend().build(&page))
         .all(db)
         .await?;
     Ok((rows.len() as u64 > n).then_some(rows))
@@ -234,6 +226,34 @@ fn keywords(filter: &TicketFilter) -> Option<&str> {
         .as_deref()
         .map(str::trim)
         .filter(|w| !w.is_empty())
+}
+
+/// Whether ticket `id`, as of `last_updated_time`, passes `filter`: one ticket's test, so
+/// keywords look at its own search document instead of gathering every match.
+pub async fn passes(
+    db: &DatabaseConnection,
+    actor: &Principal,
+    filter: &TicketFilter,
+    id: i64,
+    last_updated_time: DateTime<Utc>,
+) -> Result<bool> {
+    let without = TicketFilter {
+        keywords: None,
+        ..filter.clone()
+    };
+    let mut query = filtered(db, actor, &without)
+        .await?
+        .filter(tickets::Column::Id.eq(id))
+        .filter(tickets::Column::LastUpdatedTime.eq(last_updated_time));
+    if let Some(words) = keywords(filter) {
+        super::optional_text("keywords", words, super::limits::KEYWORDS_MAX)?;
+        query = query.filter(super::search::row_matches(
+            db.get_database_backend(),
+            actor,
+            words,
+        ));
+    }
+    Ok(query.count(db).await? > 0)
 }
 
 /// How many of the caller's tickets match.

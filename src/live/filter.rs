@@ -2,7 +2,7 @@
 //! then the filter's plain fields in memory on the loaded ticket, and only then, for what needs
 //! SQL (a tag, keywords, a view), one query per distinct filter per change in this process.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use super::Change;
 use crate::Result;
@@ -77,13 +77,7 @@ pub async fn concerns(
         .verdict(key, || async {
             // SQL sees the ticket as it is now; if it changed since this change's snapshot,
             // the verdict would be about a later state, which has its own change to come.
-            let n = listing::filtered(db, actor, filter)
-                .await?
-                .filter(tickets::Column::Id.eq(ticket.id))
-                .filter(tickets::Column::LastUpdatedTime.eq(ticket.last_updated_time))
-                .count(db)
-                .await?;
-            Ok(n > 0)
+            listing::passes(db, actor, filter, ticket.id, ticket.last_updated_time).await
         })
         .await
 }
