@@ -168,7 +168,7 @@ pub async fn list(
 
 /// Tickets walked in page order, at most, looking for a keyword search's page among them
 /// before asking the full-text index.
-const KEYWORD_WALK: u64 = 500;
+const KEYWORD_WALK: u64 = 300;
 
 /// A keyword search's page (`n + 1` rows) found by walking the list in page order and testing
 /// each ticket's search document, if the first [`KEYWORD_WALK`] tickets hold it; `None` when

@@ -382,6 +382,32 @@ async fn ticket_changed_applies_the_filter_of_tickets_views_included() {
 }
 
 #[tokio::test]
+async fn ticket_changed_with_keywords_hears_a_ticket_once_its_words_match() {
+    let app = TestApp::spawn().await;
+    let mut ws = Ws::open(&app.base, &app.token).await;
+    ws.subscribe("all", CHANGED, Value::Null).await;
+    ws.subscribe("words", CHANGED, json!({ "f": { "keywords": "parc" } }))
+        .await;
+    let invoice = create_ticket(&app, "Invoice copy").await;
+    assert_eq!(ws.heard(1).await, heard(&[("all", "CREATED", invoice)]));
+    let parcel = create_ticket(&app, "Parcel missing").await;
+    assert_eq!(
+        ws.heard(2).await,
+        heard(&[("all", "CREATED", parcel), ("words", "CREATED", parcel)])
+    );
+    // A reply that mentions a parcel brings the invoice ticket into the filter.
+    app.graphql(
+        "mutation($id: Int!, $m: MessageInput!) { addMessage(ticketId: $id, input: $m) { id } }",
+        json!({ "id": invoice, "m": { "body": "<p>and the parcel too</p>" } }),
+    )
+    .await;
+    assert_eq!(
+        ws.heard(2).await,
+        heard(&[("all", "REPLIED", invoice), ("words", "REPLIED", invoice)])
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_view_is_an_error_message_and_the_connection_stays_open() {
     let app = TestApp::spawn().await;
     let mut ws = Ws::open(&app.base, &app.token).await;
