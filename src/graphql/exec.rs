@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensionValues, Request, Response, ServerError};
 use futures_util::stream::{self, BoxStream, StreamExt};
 
@@ -94,9 +94,26 @@ impl Executor {
             return refused;
         }
         let name = operation_name(&mut request);
-        let schema = if trusted { &self.trusted } else { &self.public };
+        let writes = is_mutation(&mut request, name.as_deref());
+        let schema = if trusted { &self.trusted } else { &self.public }.clone();
         let limit = self.limits.request_timeout;
-        let response = match tokio::time::timeout(limit, schema.execute(request)).await {
+        let run = async move { tokio::time::timeout(limit, schema.execute(request)).await };
+        // A mutation runs in a task of its own, so a client that leaves mid-flight does not
+        // cancel it: it commits and announces its changes as it would have, instead of
+        // stopping wherever the request was dropped (possibly after the commit, before the
+        // announcement).
+        let outcome = match writes {
+            true => tokio::spawn(run).await.unwrap_or_else(|e| {
+                let error = Error::Internal(e.into());
+                tracing::error!(error = %error, "a mutation's task failed");
+                Ok(Response::from_errors(vec![with_code(
+                    ServerError::new(error.public_message(), None),
+                    error.code(),
+                )]))
+            }),
+            false => run.await,
+        };
+        let response = match outcome {
             Ok(response) => self.explain(response),
             Err(_) => {
                 let error = Error::Timeout(format!(
@@ -201,6 +218,22 @@ fn operation_name(request: &mut Request) -> Option<String> {
         return None;
     }
     name.map(|n| n.to_string())
+}
+
+/// Whether the operation async-graphql will run (the one `name` names, or the only one) is a
+/// mutation.
+fn is_mutation(request: &mut Request, name: Option<&str>) -> bool {
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    let operation = match name {
+        Some(name) => document
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n == name)),
+        None => document.operations.iter().next(),
+    };
+    operation.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
 }
 
 /// Counts the operation in `deskgraph_graphql_operations_total` and names it in the log line.

@@ -1,6 +1,7 @@
 //! Graceful shutdown of the real binary: on SIGTERM it stops accepting, finishes the requests in
 //! flight, completes open subscriptions and closes their sockets with 1001, and exits within
-//! the grace period even when something does not finish.
+//! the grace period even when something does not finish. And a write whose client leaves while
+//! it is in flight still finishes.
 
 use std::time::{Duration, Instant};
 
@@ -171,4 +172,37 @@ async fn sigterm_exits_within_the_grace_period_when_a_request_does_not_finish() 
     // The request never got an answer: the process is gone.
     assert!(request.await.unwrap().is_err());
     lock.release().await;
+}
+
+#[tokio::test]
+async fn a_write_whose_client_leaves_mid_flight_is_still_done_and_announced() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(deskgraph(&db, dir.path()), true);
+    let token = server.token.clone().unwrap();
+    let mut ws = Ws::open(&server.base, &token).await;
+    ws.subscribe(
+        "open",
+        "subscription { ticketChanged { kind ticketId } }",
+        Value::Null,
+    )
+    .await;
+
+    let mut lock = Lock::take(&db, dir.path()).await;
+    let request = write_in_flight(&server);
+    lock.wait_for_waiter(&db).await;
+    // The client gives up: its connection closes while the write waits for the lock.
+    request.abort();
+    assert!(request.await.unwrap_err().is_cancelled());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    lock.release().await;
+
+    let heard = ws.recv().await;
+    assert_eq!(
+        heard["payload"]["data"]["ticketChanged"],
+        json!({ "kind": "UPDATED", "ticketId": 1 }),
+        "{heard}"
+    );
+    server.signal("TERM");
+    exit_of(&mut server, Duration::from_secs(10)).await;
 }
