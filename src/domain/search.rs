@@ -182,8 +182,8 @@ pub(crate) fn matching(backend: DbBackend, actor: &Principal, keywords: &str) ->
         DbBackend::Postgres => Expr::cust_with_exprs(
             "$1 = ANY(ARRAY(SELECT \"ticket_id\" FROM \"ticket_search\" WHERE \"site_id\" = $2 AND $3))",
             [
-                id.into(),
-                Expr::val(actor.site_id).into(),
+                id,
+                Expr::val(actor.site_id),
                 Expr::cust_with_values(
                     "to_tsvector('simple', \"document\") @@ to_tsquery('simple', $1)",
                     [prefix_query(&words)],
