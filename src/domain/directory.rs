@@ -414,35 +414,47 @@ async fn unassign_tickets(
         .add(tickets::Column::SiteId.eq(actor.site_id))
         .add(tickets::Column::AssigneeId.eq(id))
         .add(tickets::Column::AssigneeType.eq(kind));
-    let ids = changing_tickets(txn, assigned.clone()).await?;
-    tickets::Entity::update_many()
-        .col_expr(
-            tickets::Column::AssigneeId,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            tickets::Column::AssigneeType,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(tickets::Column::Version, super::tickets::next_version())
-        .filter(assigned)
-        .exec(txn)
-        .await?;
-    Ok(ids)
+    change_tickets(
+        txn,
+        assigned,
+        [
+            (
+                tickets::Column::AssigneeId,
+                Expr::value(Option::<Uuid>::None),
+            ),
+            (
+                tickets::Column::AssigneeType,
+                Expr::value(Option::<String>::None),
+            ),
+        ],
+    )
+    .await
 }
 
-/// The ids of the site's tickets matching `which`, locked until the transaction ends (on
-/// PostgreSQL; SQLite's write transaction already excludes other writers), so the set that
-/// is then changed and announced is exactly this one.
-async fn changing_tickets(txn: &DatabaseTransaction, which: Condition) -> Result<Vec<i64>> {
-    Ok(tickets::Entity::find()
+/// Sets `columns` on the site's tickets matching `which` and gives each a new version; returns
+/// their ids. They are locked first, until the transaction ends (on PostgreSQL; SQLite's write
+/// transaction already excludes other writers), so the set that is changed and announced is
+/// exactly the one returned.
+async fn change_tickets(
+    txn: &DatabaseTransaction,
+    which: Condition,
+    columns: impl IntoIterator<Item = (tickets::Column, Expr)>,
+) -> Result<Vec<i64>> {
+    let ids = tickets::Entity::find()
         .select_only()
         .column(tickets::Column::Id)
-        .filter(which)
+        .filter(which.clone())
         .lock_exclusive()
         .into_tuple::<i64>()
         .all(txn)
-        .await?)
+        .await?;
+    let mut update = tickets::Entity::update_many()
+        .col_expr(tickets::Column::Version, super::tickets::next_version());
+    for (column, value) in columns {
+        update = update.col_expr(column, value);
+    }
+    update.filter(which).exec(txn).await?;
+    Ok(ids)
 }
 
 /// Commits a directory change that changed `tickets` too: each gets its `updated` event, so
@@ -539,16 +551,15 @@ pub async fn delete_department(
     let assigned = Condition::all()
         .add(tickets::Column::SiteId.eq(actor.site_id))
         .add(tickets::Column::DepartmentAssigneeId.eq(id));
-    let changed = changing_tickets(&txn, assigned.clone()).await?;
-    tickets::Entity::update_many()
-        .col_expr(
+    let changed = change_tickets(
+        &txn,
+        assigned,
+        [(
             tickets::Column::DepartmentAssigneeId,
             Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(tickets::Column::Version, super::tickets::next_version())
-        .filter(assigned)
-        .exec(&txn)
-        .await?;
+        )],
+    )
+    .await?;
     remove::<departments::Entity>(&txn, actor, id).await?;
     commit_changing(db, txn, actor, &changed).await?;
     Ok(department)
@@ -1028,12 +1039,7 @@ pub async fn delete_tag(
     let tagged = Condition::all()
         .add(tickets::Column::SiteId.eq(actor.site_id))
         .add(super::listing::has_tag_in(actor, vec![id]));
-    let changed = changing_tickets(&txn, tagged.clone()).await?;
-    tickets::Entity::update_many()
-        .col_expr(tickets::Column::Version, super::tickets::next_version())
-        .filter(tagged)
-        .exec(&txn)
-        .await?;
+    let changed = change_tickets(&txn, tagged, []).await?;
     remove::<tags::Entity>(&txn, actor, id).await?;
     commit_changing(db, txn, actor, &changed).await?;
     Ok(tag)
