@@ -189,13 +189,11 @@ async fn keyword_walk(
     n: u64,
     page_of: &impl Fn(Select<tickets::Entity>, u64) -> Select<tickets::Entity>,
 ) -> Result<Option<Vec<tickets::Model>>> {
-    let Some(words) = keywords(filter).filter(|_| db.get_database_backend() == DbBackend::Postgres)
-    else {
+    if db.get_database_backend() != DbBackend::Postgres {
         return Ok(None);
-    };
-    let without = TicketFilter {
-        keywords: None,
-        ..filter.clone()
+    }
+    let (without, Some(words)) = split_keywords(filter)? else {
+        return Ok(None);
     };
     let walk = page_of(filtered(db, actor, &without).await?, KEYWORD_WALK).into_query();
     // Selected from the walk as `tickets`, so that columns keep their names. The test runs row
@@ -219,13 +217,27 @@ async fn keyword_walk(
     Ok((rows.len() as u64 > n).then_some(rows))
 }
 
-/// A filter's keywords, if it has any.
-fn keywords(filter: &TicketFilter) -> Option<&str> {
-    filter
+/// A filter's keywords, if it has any, checked.
+fn keywords(filter: &TicketFilter) -> Result<Option<&str>> {
+    let words = filter
         .keywords
         .as_deref()
         .map(str::trim)
-        .filter(|w| !w.is_empty())
+        .filter(|w| !w.is_empty());
+    if let Some(words) = words {
+        super::optional_text("keywords", words, super::limits::KEYWORDS_MAX)?;
+    }
+    Ok(words)
+}
+
+/// The filter without its keywords, and the keywords ([`keywords`]), for the queries that test
+/// keywords their own way.
+fn split_keywords(filter: &TicketFilter) -> Result<(TicketFilter, Option<&str>)> {
+    let without = TicketFilter {
+        keywords: None,
+        ..filter.clone()
+    };
+    Ok((without, keywords(filter)?))
 }
 
 /// Whether ticket `id`, as of `last_updated_time`, passes `filter`: one ticket's test, so
@@ -237,16 +249,12 @@ pub async fn passes(
     id: i64,
     last_updated_time: DateTime<Utc>,
 ) -> Result<bool> {
-    let without = TicketFilter {
-        keywords: None,
-        ..filter.clone()
-    };
+    let (without, words) = split_keywords(filter)?;
     let mut query = filtered(db, actor, &without)
         .await?
         .filter(tickets::Column::Id.eq(id))
         .filter(tickets::Column::LastUpdatedTime.eq(last_updated_time));
-    if let Some(words) = keywords(filter) {
-        super::optional_text("keywords", words, super::limits::KEYWORDS_MAX)?;
+    if let Some(words) = words {
         query = query.filter(super::search::row_matches(
             db.get_database_backend(),
             actor,
@@ -309,8 +317,7 @@ pub async fn filtered(
     if let Some(t) = filter.last_replied_since {
         cond = cond.add(tickets::Column::LastRepliedTime.gte(t));
     }
-    if let Some(words) = keywords(filter) {
-        super::optional_text("keywords", words, super::limits::KEYWORDS_MAX)?;
+    if let Some(words) = keywords(filter)? {
         cond = cond.add(super::search::matching(
             db.get_database_backend(),
             actor,

@@ -177,6 +177,19 @@ async fn keyword_pages_are_the_same_whether_found_walking_the_list_or_from_the_i
         .0
         .is_empty()
     );
+    // Keywords over the limit are refused, even when a walk of the list would find a page
+    // (and no count asks the index).
+    let (_, refused) = app
+        .graphql_with(
+            Some(&app.token),
+            "query($f: TicketFilter) { tickets(first: 2, filter: $f) { edges { node { id } } } }",
+            json!({ "f": { "keywords": "parc ".repeat(50) } }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["field"], "keywords",
+        "{refused}"
+    );
 }
 
 #[tokio::test]
