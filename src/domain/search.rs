@@ -184,10 +184,7 @@ pub(crate) fn matching(backend: DbBackend, actor: &Principal, keywords: &str) ->
             [
                 id,
                 Expr::val(actor.site_id),
-                Expr::cust_with_values(
-                    "to_tsvector('simple', \"document\") @@ to_tsquery('simple', $1)",
-                    [prefix_query(&words)],
-                ),
+                Expr::cust_with_values(pg_test("\"document\""), [prefix_query(&words)]),
             ],
         ),
         _ => sqlite_matching(actor, &words),
@@ -204,14 +201,23 @@ pub(crate) fn row_matches(backend: DbBackend, actor: &Principal, keywords: &str)
     }
     match backend {
         DbBackend::Postgres => Expr::cust_with_values(
-            "(SELECT to_tsvector('simple', \"ticket_search\".\"document\") @@ to_tsquery('simple', $1) \
-             FROM \"ticket_search\" WHERE \"ticket_search\".\"ticket_id\" = \"tickets\".\"id\" \
-             AND \"ticket_search\".\"site_id\" = \"tickets\".\"site_id\")",
+            format!(
+                "(SELECT {} FROM \"ticket_search\" \
+                 WHERE \"ticket_search\".\"ticket_id\" = \"tickets\".\"id\" \
+                 AND \"ticket_search\".\"site_id\" = \"tickets\".\"site_id\")",
+                pg_test("\"ticket_search\".\"document\"")
+            ),
             [prefix_query(&words)],
         ),
         // FTS5 finds the matching rowids in one pass, whatever the query around it.
         _ => sqlite_matching(actor, &words),
     }
+}
+
+/// PostgreSQL's test of a search document (the column `document`) against the `tsquery` in
+/// `$1`: the expression the full-text index is built on, so the index can answer it.
+fn pg_test(document: &str) -> String {
+    format!("to_tsvector('simple', {document}) @@ to_tsquery('simple', $1)")
 }
 
 fn sqlite_matching(actor: &Principal, words: &[String]) -> SimpleExpr {
