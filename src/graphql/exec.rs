@@ -93,8 +93,7 @@ impl Executor {
             count(None, &refused);
             return refused;
         }
-        let name = operation_name(&mut request);
-        let writes = is_mutation(&mut request, name.as_deref());
+        let (name, writes) = operation(&mut request);
         let schema = if trusted { &self.trusted } else { &self.public }.clone();
         let limit = self.limits.request_timeout;
         let run = async move { tokio::time::timeout(limit, schema.execute(request)).await };
@@ -106,25 +105,16 @@ impl Executor {
             true => tokio::spawn(run).await.unwrap_or_else(|e| {
                 let error = Error::Internal(e.into());
                 tracing::error!(error = %error, "a mutation's task failed");
-                Ok(Response::from_errors(vec![with_code(
-                    ServerError::new(error.public_message(), None),
-                    error.code(),
-                )]))
+                Ok(failure(&error))
             }),
             false => run.await,
         };
         let response = match outcome {
             Ok(response) => self.explain(response),
-            Err(_) => {
-                let error = Error::Timeout(format!(
-                    "the operation did not finish within {} ms and was stopped",
-                    limit.as_millis()
-                ));
-                Response::from_errors(vec![with_code(
-                    ServerError::new(error.public_message(), None),
-                    error.code(),
-                )])
-            }
+            Err(_) => failure(&Error::Timeout(format!(
+                "the operation did not finish within {} ms and was stopped",
+                limit.as_millis()
+            ))),
         };
         count(name.as_deref(), &response);
         response
@@ -205,35 +195,34 @@ fn is_trusted(request: &Request) -> bool {
         .contains_key(&std::any::TypeId::of::<ServerBuilt>())
 }
 
-/// The operation's name as async-graphql chooses the operation: the one the request names,
-/// or the document's only operation.
-fn operation_name(request: &mut Request) -> Option<String> {
-    if let Some(name) = &request.operation_name {
-        return Some(name.clone());
-    }
-    let document = request.parsed_query().ok()?;
-    let mut operations = document.operations.iter();
-    let (name, _) = operations.next()?;
-    if operations.next().is_some() {
-        return None;
-    }
-    name.map(|n| n.to_string())
-}
-
-/// Whether the operation async-graphql will run (the one `name` names, or the only one) is a
-/// mutation.
-fn is_mutation(request: &mut Request, name: Option<&str>) -> bool {
+/// The operation async-graphql will run (the one the request names, or the document's only
+/// one): its name, and whether it is a mutation.
+fn operation(request: &mut Request) -> (Option<String>, bool) {
+    let named = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
-        return false;
+        return (named, false);
     };
-    let operation = match name {
+    let chosen = match &named {
         Some(name) => document
             .operations
             .iter()
-            .find(|(n, _)| n.is_some_and(|n| n == name)),
-        None => document.operations.iter().next(),
+            .find(|(n, _)| n.is_some_and(|n| n == name.as_str())),
+        None => {
+            let mut operations = document.operations.iter();
+            operations.next().filter(|_| operations.next().is_none())
+        }
     };
-    operation.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+    let writes = chosen.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation);
+    let name = named.or_else(|| chosen.and_then(|(n, _)| n.map(|n| n.to_string())));
+    (name, writes)
+}
+
+/// An operation that produced no data: the error's public message and code.
+fn failure(error: &Error) -> Response {
+    Response::from_errors(vec![with_code(
+        ServerError::new(error.public_message(), None),
+        error.code(),
+    )])
 }
 
 /// Counts the operation in `deskgraph_graphql_operations_total` and names it in the log line.
