@@ -92,6 +92,31 @@ fn write_in_flight(server: &Server) -> tokio::task::JoinHandle<reqwest::Result<S
     })
 }
 
+/// A subscriber to every ticket change, opened first, then a write to ticket 1 held in flight
+/// behind the lock.
+async fn watched_write_in_flight(
+    server: &Server,
+    db: &TestDb,
+    dir: &std::path::Path,
+) -> (
+    Ws,
+    Lock,
+    tokio::task::JoinHandle<reqwest::Result<StatusCode>>,
+) {
+    let mut ws = Ws::open(&server.base, server.token.as_deref().unwrap()).await;
+    ws.subscribe(
+        "open",
+        "subscription { ticketChanged { kind ticketId } }",
+        Value::Null,
+    )
+    .await;
+    let mut lock = Lock::take(db, dir).await;
+    let request = write_in_flight(server);
+    lock.wait_for_waiter(db).await;
+    assert!(!request.is_finished(), "the write should wait for the lock");
+    (ws, lock, request)
+}
+
 /// Waits for the process to exit; returns how long that took and whether it succeeded.
 async fn exit_of(server: &mut Server, limit: Duration) -> (Duration, bool) {
     let started = Instant::now();
@@ -111,19 +136,7 @@ async fn sigterm_finishes_requests_completes_subscriptions_and_exits() {
     let mut cmd = deskgraph(&db, dir.path());
     cmd.env("DESKGRAPH_SHUTDOWN_GRACE", "10s");
     let mut server = start(cmd, true);
-    let token = server.token.clone().unwrap();
-
-    let mut ws = Ws::open(&server.base, &token).await;
-    ws.subscribe(
-        "open",
-        "subscription { ticketChanged { kind ticketId } }",
-        Value::Null,
-    )
-    .await;
-    let mut lock = Lock::take(&db, dir.path()).await;
-    let request = write_in_flight(&server);
-    lock.wait_for_waiter(&db).await;
-    assert!(!request.is_finished(), "the write should wait for the lock");
+    let (mut ws, lock, request) = watched_write_in_flight(&server, &db, dir.path()).await;
 
     server.signal("TERM");
     let complete = ws.recv().await;
@@ -179,18 +192,7 @@ async fn a_write_whose_client_leaves_mid_flight_is_still_done_and_announced() {
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(deskgraph(&db, dir.path()), true);
-    let token = server.token.clone().unwrap();
-    let mut ws = Ws::open(&server.base, &token).await;
-    ws.subscribe(
-        "open",
-        "subscription { ticketChanged { kind ticketId } }",
-        Value::Null,
-    )
-    .await;
-
-    let mut lock = Lock::take(&db, dir.path()).await;
-    let request = write_in_flight(&server);
-    lock.wait_for_waiter(&db).await;
+    let (mut ws, lock, request) = watched_write_in_flight(&server, &db, dir.path()).await;
     // The client gives up: its connection closes while the write waits for the lock.
     request.abort();
     assert!(request.await.unwrap_err().is_cancelled());
