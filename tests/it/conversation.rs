@@ -123,24 +123,6 @@ async fn ticket(app: &TestApp, id: i64, fields: &str) -> Value {
         .clone()
 }
 
-async fn agent(app: &TestApp, site_id: Uuid, name: &str) -> Uuid {
-    use sea_orm::{ActiveModelTrait, Set};
-    agents::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        site_id: Set(site_id),
-        name: Set(name.into()),
-        email: Set(format!("{}@example.com", name.to_lowercase())),
-        role: Set(AgentRole::Agent),
-        is_active: Set(true),
-        language: Set(String::new()),
-        created_time: Set(deskgraph::domain::now()),
-    }
-    .insert(&app.db)
-    .await
-    .unwrap()
-    .id
-}
-
 /// Row counts of every conversation table, to show that a refused request wrote nothing.
 async fn conversation_rows(app: &TestApp) -> [u64; 6] {
     [
@@ -583,7 +565,7 @@ async fn a_note_mentions_each_agent_once() {
     let app = TestApp::spawn().await;
     let site = app.site.site.id;
     let me = app.site.admin.id;
-    let colleague = agent(&app, site, "Bea").await;
+    let colleague = fixtures::agent(&app.db, site, "Bea").await;
     let id = new_ticket(&app, "Needs a second look").await;
 
     let note = app
@@ -785,7 +767,7 @@ async fn the_event_log_records_replies_notes_and_drafts() {
     let app = TestApp::spawn().await;
     let id = new_ticket(&app, "History").await;
     let reply = say(&app, id, "Hello").await;
-    let colleague = agent(&app, app.site.site.id, "Cy").await;
+    let colleague = fixtures::agent(&app.db, app.site.site.id, "Cy").await;
     let note = app
         .graphql(
             ADD_NOTE,
@@ -868,7 +850,7 @@ async fn several_tickets_in_one_query_each_get_their_own_conversation() {
     // (graphql::conversation's unit tests): `ticket(id)` aliases read their tickets one by
     // one, so their relations may start a few milliseconds apart and split a batch.
     let app = TestApp::spawn().await;
-    let colleague = agent(&app, app.site.site.id, "Di").await;
+    let colleague = fixtures::agent(&app.db, app.site.site.id, "Di").await;
     let mut ids = Vec::new();
     for n in 0..5 {
         let id = new_ticket(&app, &format!("t{n}")).await;
