@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Principal;
+use crate::entity::rows::Rows;
 use crate::entity::*;
 use crate::{Error, Result};
 
@@ -145,7 +146,7 @@ pub async fn list(
         Some(rows) => rows,
         None => {
             page_of(filtered(db, actor, filter).await?, n + 1)
-                .all(db)
+                .rows(db)
                 .await?
         }
     };
@@ -426,7 +427,7 @@ pub async fn offset_page(
         .order_by(tickets::Column::Id, order)
         .offset((page_index - 1).saturating_mul(page_size))
         .limit(page_size)
-        .all(db)
+        .rows(db)
         .await?;
     Ok((rows, total))
 }

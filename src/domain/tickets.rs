@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::conversation::{self, NewMessage};
 use super::idempotency::{self, Claim};
 use super::{Principal, now, optional_text, required_text, search};
+use crate::entity::rows::Rows;
 use crate::entity::*;
 use crate::live::{self, ChangeKind, TicketEvent};
 use crate::{Error, Result};
@@ -80,7 +81,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Principal, id: i64) -> Result<
     actor
         .find::<tickets::Entity>()
         .filter(tickets::Column::Id.eq(id))
-        .one(db)
+        .row(db)
         .await?
         .ok_or_else(|| Error::not_found(format_args!("ticket {id}")))
 }

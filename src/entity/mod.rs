@@ -2,6 +2,8 @@
 //! loaders query by key explicitly.
 
 pub mod enums;
+/// Rows decoded by position, for the hot reads.
+pub mod rows;
 
 /// Agents: the people who work tickets in a site.
 pub mod agents;

@@ -16,6 +16,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::enums::ParticipantType;
+use super::fast::Fast;
 use super::loaders::{self, Scope};
 use super::tickets::Ticket;
 use super::{DateTime, GqlError, GqlResult, session};
@@ -342,7 +343,7 @@ pub struct MessageConnectionFields {
     total_count: u64,
 }
 
-pub type MessageConnection = Connection<String, Message, MessageConnectionFields>;
+pub type MessageConnection = Connection<String, Fast<Message>, MessageConnectionFields>;
 
 // ---- Ticket relations ----
 
@@ -367,12 +368,12 @@ pub async fn ticket_messages(
 pub async fn ticket_last_message(
     ctx: &Context<'_>,
     ticket: &tickets::Model,
-) -> GqlResult<Option<Message>> {
+) -> GqlResult<Option<Fast<Message>>> {
     let Some(id) = ticket.last_message_id else {
         return Ok(None);
     };
     let found = loaders::get::<MessageById, _>(ctx)?.load_one(id).await?;
-    Ok(found.map(Message))
+    Ok(found.map(|m| Fast(Message(m))))
 }
 
 /// `Ticket.draft`.
@@ -721,7 +722,7 @@ impl Page {
         );
         connection.edges = all[lo..hi]
             .iter()
-            .map(|m| Edge::new(encode_cursor(key_of(m)), Message(m.clone())))
+            .map(|m| Edge::new(encode_cursor(key_of(m)), Fast(Message(m.clone()))))
             .collect();
         connection
     }
@@ -913,7 +914,7 @@ mod tests {
     }
 
     fn bodies(c: &MessageConnection) -> Vec<String> {
-        c.edges.iter().map(|e| e.node.0.body.clone()).collect()
+        c.edges.iter().map(|e| e.node.0.0.body.clone()).collect()
     }
 
     fn page(
@@ -963,7 +964,7 @@ mod tests {
         let all = conversation(25);
         let c = page(None, None, None, None).cut(&all);
         assert_eq!(c.edges.len(), DEFAULT_PAGE);
-        assert_eq!(c.edges[0].node.0.body, "m0");
+        assert_eq!(c.edges[0].node.0.0.body, "m0");
         assert!(c.has_next_page);
         assert_eq!(c.additional_fields.total_count, 25);
     }

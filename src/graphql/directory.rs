@@ -15,10 +15,12 @@ use sea_orm::Order;
 use uuid::Uuid;
 
 use super::enums::ParticipantType;
+use super::fast::{Fast, FastUnion, union_variants};
 use super::loaders::{self, Scope, loader};
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::Error;
 use crate::domain::directory::{self as domain, Record};
+use crate::entity::rows::FromRow;
 use crate::entity::{self, *};
 
 // ---- enums ----
@@ -328,6 +330,8 @@ pub enum Assignee {
     Chatbot(Chatbot),
 }
 
+union_variants!(Assignee { Agent, Chatbot });
+
 /// A party in a ticket: its customer, its creator, who replied last.
 #[derive(Union)]
 pub enum Participant {
@@ -337,6 +341,14 @@ pub enum Participant {
     Chatbot(Chatbot),
     ExternalParticipant(ExternalParticipant),
 }
+
+union_variants!(Participant {
+    Contact,
+    Visitor,
+    Agent,
+    Chatbot,
+    ExternalParticipant
+});
 
 /// Fields of a list connection beside its edges.
 #[derive(SimpleObject)]
@@ -421,7 +433,7 @@ impl<E> ById<E> {
 impl<E> Loader<Uuid> for ById<E>
 where
     E: Record,
-    E::Model: Send + Sync + Clone,
+    E::Model: FromRow + Clone,
 {
     type Value = E::Model;
     type Error = GqlError;
@@ -532,7 +544,7 @@ pub fn attach_loaders(request: Request, scope: &Scope) -> Request {
 async fn by_id<E>(ctx: &Context<'_>, id: Uuid) -> GqlResult<Option<E::Model>>
 where
     E: Record,
-    E::Model: Send + Sync + Clone,
+    E::Model: FromRow + Clone,
 {
     loaders::get::<ById<E>, _>(ctx)?.load_one(id).await
 }
@@ -549,8 +561,12 @@ pub async fn ticket_tag_ids(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlRe
 }
 
 /// `Ticket.tags`: the ticket's tags, by name.
-pub async fn ticket_tags(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Vec<Tag>> {
-    Ok(tags_of(ctx, ticket).await?.into_iter().map(Tag).collect())
+pub async fn ticket_tags(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Vec<Fast<Tag>>> {
+    Ok(tags_of(ctx, ticket)
+        .await?
+        .into_iter()
+        .map(|t| Fast(Tag(t)))
+        .collect())
 }
 
 async fn tags_of(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Vec<tags::Model>> {
@@ -564,18 +580,19 @@ async fn tags_of(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Vec<ta
 pub async fn ticket_assignee(
     ctx: &Context<'_>,
     ticket: &tickets::Model,
-) -> GqlResult<Option<Assignee>> {
+) -> GqlResult<Option<FastUnion<Assignee>>> {
     let (Some(id), Some(kind)) = (ticket.assignee_id, ticket.assignee_type) else {
         return Ok(None);
     };
-    Ok(match kind {
+    let found = match kind {
         AssigneeType::Agent => by_id::<agents::Entity>(ctx, id)
             .await?
             .map(|m| Assignee::Agent(Agent(m))),
         AssigneeType::Chatbot => by_id::<chatbots::Entity>(ctx, id)
             .await?
             .map(|m| Assignee::Chatbot(Chatbot(m))),
-    })
+    };
+    Ok(found.map(FastUnion))
 }
 
 /// `Ticket.departmentAssignee`: the department the ticket is assigned to.
@@ -593,7 +610,7 @@ pub async fn ticket_department_assignee(
 pub async fn ticket_contact_or_visitor(
     ctx: &Context<'_>,
     ticket: &tickets::Model,
-) -> GqlResult<Option<Participant>> {
+) -> GqlResult<Option<FastUnion<Participant>>> {
     participant(
         ctx,
         ticket.contact_or_visitor_id,
@@ -606,7 +623,7 @@ pub async fn ticket_contact_or_visitor(
 pub async fn ticket_created_by(
     ctx: &Context<'_>,
     ticket: &tickets::Model,
-) -> GqlResult<Option<Participant>> {
+) -> GqlResult<Option<FastUnion<Participant>>> {
     participant(ctx, ticket.created_by_id, ticket.created_by_type).await
 }
 
@@ -614,7 +631,7 @@ pub async fn ticket_created_by(
 pub async fn ticket_last_replied_by(
     ctx: &Context<'_>,
     ticket: &tickets::Model,
-) -> GqlResult<Option<Participant>> {
+) -> GqlResult<Option<FastUnion<Participant>>> {
     participant(ctx, ticket.last_replied_by_id, ticket.last_replied_by_type).await
 }
 
@@ -624,12 +641,12 @@ async fn participant(
     ctx: &Context<'_>,
     id: Option<Uuid>,
     kind: Option<entity::ParticipantType>,
-) -> GqlResult<Option<Participant>> {
+) -> GqlResult<Option<FastUnion<Participant>>> {
     use entity::ParticipantType as P;
     let (Some(id), Some(kind)) = (id, kind) else {
         return Ok(None);
     };
-    Ok(match kind {
+    let found = match kind {
         P::Contact => by_id::<contacts::Entity>(ctx, id)
             .await?
             .map(|m| Participant::Contact(Contact(m))),
@@ -648,7 +665,8 @@ async fn participant(
                 kind,
             }))
         }
-    })
+    };
+    Ok(found.map(FastUnion))
 }
 
 // ---- queries ----

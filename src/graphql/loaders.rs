@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 
 use super::{GqlError, conversation, directory, tickets};
 use crate::domain::{Principal, SiteScoped};
+use crate::entity::rows::{FromRow, Rows};
 
 /// Most keys in one query: keeps the `IN (...)` list well inside every backend's limits.
 pub const MAX_BATCH: usize = 500;
@@ -179,13 +180,14 @@ pub async fn one_per_key<E, K>(
 ) -> Result<HashMap<K, E::Model>, GqlError>
 where
     E: SiteScoped,
+    E::Model: FromRow,
     K: Into<sea_orm::Value> + Eq + Hash + Clone,
 {
     let rows = scope
         .actor
         .find::<E>()
         .filter(column.is_in(keys.iter().cloned()))
-        .all(&scope.db)
+        .rows(&scope.db)
         .await
         .map_err(crate::Error::from)?;
     Ok(rows.into_iter().map(|row| (key_of(&row), row)).collect())
@@ -202,6 +204,7 @@ pub async fn many_per_key<E, K>(
 ) -> Result<HashMap<K, Vec<E::Model>>, GqlError>
 where
     E: SiteScoped,
+    E::Model: FromRow,
     K: Into<sea_orm::Value> + Eq + Hash + Clone,
 {
     let mut query = scope
@@ -211,7 +214,7 @@ where
     for (col, ord) in order {
         query = query.order_by(*col, ord.clone());
     }
-    let rows = query.all(&scope.db).await.map_err(crate::Error::from)?;
+    let rows = query.rows(&scope.db).await.map_err(crate::Error::from)?;
     let mut grouped: HashMap<K, Vec<E::Model>> =
         keys.iter().map(|k| (k.clone(), Vec::new())).collect();
     for row in rows {

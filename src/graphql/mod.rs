@@ -5,6 +5,7 @@ mod conversation;
 mod directory;
 mod enums;
 pub mod exec;
+mod fast;
 pub mod http;
 mod language;
 pub mod limits;

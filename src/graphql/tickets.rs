@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::conversation::MessageInput;
 use super::enums::{AssigneeType, ParticipantType, Priority, ReplyingAgent, TicketStatus};
+use super::fast::{Fast, FastUnion};
 use super::{DateTime, GqlResult, session};
 use crate::domain::listing::{self, Cursor, Page, Sort, SortField};
 use crate::domain::tickets as domain;
@@ -198,11 +199,14 @@ impl Ticket {
         super::directory::ticket_tag_ids(ctx, &self.0).await
     }
     /// The ticket's tags, by name.
-    async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::directory::Tag>> {
+    async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<Fast<super::directory::Tag>>> {
         super::directory::ticket_tags(ctx, &self.0).await
     }
     /// The agent or chatbot the ticket is assigned to; null when unassigned.
-    async fn assignee(&self, ctx: &Context<'_>) -> GqlResult<Option<super::directory::Assignee>> {
+    async fn assignee(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<FastUnion<super::directory::Assignee>>> {
         super::directory::ticket_assignee(ctx, &self.0).await
     }
     /// The department the ticket is assigned to.
@@ -216,21 +220,21 @@ impl Ticket {
     async fn contact_or_visitor(
         &self,
         ctx: &Context<'_>,
-    ) -> GqlResult<Option<super::directory::Participant>> {
+    ) -> GqlResult<Option<FastUnion<super::directory::Participant>>> {
         super::directory::ticket_contact_or_visitor(ctx, &self.0).await
     }
     /// Who created the ticket.
     async fn created_by(
         &self,
         ctx: &Context<'_>,
-    ) -> GqlResult<Option<super::directory::Participant>> {
+    ) -> GqlResult<Option<FastUnion<super::directory::Participant>>> {
         super::directory::ticket_created_by(ctx, &self.0).await
     }
     /// Who replied to the ticket most recently.
     async fn last_replied_by(
         &self,
         ctx: &Context<'_>,
-    ) -> GqlResult<Option<super::directory::Participant>> {
+    ) -> GqlResult<Option<FastUnion<super::directory::Participant>>> {
         super::directory::ticket_last_replied_by(ctx, &self.0).await
     }
 
@@ -255,7 +259,7 @@ impl Ticket {
     async fn last_message(
         &self,
         ctx: &Context<'_>,
-    ) -> GqlResult<Option<super::conversation::Message>> {
+    ) -> GqlResult<Option<Fast<super::conversation::Message>>> {
         super::conversation::ticket_last_message(ctx, &self.0).await
     }
     /// The reply draft of the ticket.
@@ -413,13 +417,13 @@ impl TicketConnectionFields {
     }
 }
 
-pub type TicketConnection = Connection<String, Ticket, TicketConnectionFields>;
+pub type TicketConnection = Connection<String, Fast<Ticket>, TicketConnectionFields>;
 
 /// One numbered page of tickets and how many match in all.
 #[derive(SimpleObject)]
 pub struct TicketPage {
     /// The tickets of the page.
-    pub tickets: Vec<Ticket>,
+    pub tickets: Vec<Fast<Ticket>>,
     /// How many tickets match the filter, on all pages.
     pub total: u64,
 }
@@ -478,9 +482,9 @@ pub struct TicketQuery;
 #[Object]
 impl TicketQuery {
     /// One ticket of the caller's site, by id.
-    async fn ticket(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Ticket> {
+    async fn ticket(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Fast<Ticket>> {
         let (db, actor) = session(ctx)?;
-        Ok(Ticket(domain::get(db, actor, id).await?))
+        Ok(Fast(Ticket(domain::get(db, actor, id).await?)))
     }
 
     /// The caller's tickets, a page at a time. Cursors are positions in the order, so pages
@@ -511,7 +515,7 @@ impl TicketQuery {
             found
                 .tickets
                 .into_iter()
-                .map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Ticket(t))),
+                .map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Fast(Ticket(t)))),
         );
         Ok(connection)
     }
@@ -545,7 +549,7 @@ impl TicketQuery {
         let sort: Sort = order_by.unwrap_or_default().into();
         let (rows, total) = listing::offset_page(db, actor, &filter, sort, index, size).await?;
         Ok(TicketPage {
-            tickets: rows.into_iter().map(Ticket).collect(),
+            tickets: rows.into_iter().map(|t| Fast(Ticket(t))).collect(),
             total,
         })
     }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{TestApp, fixtures};
+use crate::harness::{TestApp, fixtures, vocabulary};
 
 const TICKET_FIELDS: &str =
     "id subject originalConversationId assigneeId assigneeType departmentAssigneeId
@@ -401,4 +401,80 @@ async fn assert_tickets_count(app: &TestApp, expected: u64) {
         .await
         .unwrap();
     assert_eq!(n, expected, "no ticket may be written by a refused request");
+}
+
+/// The keys of a JSON object, in the order the server wrote them.
+fn keys(v: &serde_json::Value) -> Vec<&str> {
+    v.as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_fields_merged() {
+    let app = TestApp::spawn().await;
+    let site = app.site.site.id;
+    let contact = fixtures::contact(&app.db, site, "Ana Ruiz").await;
+    let tag = vocabulary::tag(&app.db, site, "refund").await;
+    let id = app
+        .graphql(
+            "mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }",
+            json!({ "input": {
+                "subject": "Parcel missing",
+                "channelId": "email",
+                "contactOrVisitorId": contact,
+                "contactOrVisitorType": "CONTACT",
+                "assigneeId": app.site.admin.id,
+                "assigneeType": "AGENT",
+                "messages": [{ "body": "Where is it?", "sentById": contact, "sentByType": "CONTACT" }],
+            }}),
+        )
+        .await["createTicket"]["id"]
+        .as_i64()
+        .expect("id");
+    app.graphql(
+        "mutation($id: Int!, $tags: [UUID!]!) { addTicketTags(id: $id, tagIds: $tags) { id } }",
+        json!({ "id": id, "tags": [tag] }),
+    )
+    .await;
+
+    // Relations first, leaves after, an alias, a named fragment, an inline one, a field asked
+    // twice with different selections, a union with a fragment on the union itself.
+    let selection = "lastMessage { body } subject ... on Ticket { status tags { id } } \
+        number: id ...More assignee { ... on Agent { name } __typename } tags { name } \
+        contactOrVisitor { ... on Participant { __typename } ... on Contact { name } ... on Visitor { id } }";
+    let query = format!(
+        "query($id: Int!) {{ ticket(id: $id) {{ {selection} }} \
+         tickets(first: 1) {{ edges {{ node {{ {selection} }} }} }} }} \
+         fragment More on Ticket {{ priority }}"
+    );
+    let data = app.graphql(&query, json!({ "id": id })).await;
+    let one = &data["ticket"];
+    let listed = &data["tickets"]["edges"][0]["node"];
+    for ticket in [one, listed] {
+        assert_eq!(
+            keys(ticket),
+            [
+                "lastMessage",
+                "subject",
+                "status",
+                "tags",
+                "number",
+                "priority",
+                "assignee",
+                "contactOrVisitor"
+            ]
+        );
+        assert_eq!(ticket["lastMessage"]["body"], "Where is it?");
+        assert_eq!(ticket["number"], id);
+        assert_eq!(ticket["tags"], json!([{ "id": tag, "name": "refund" }]));
+        assert_eq!(keys(&ticket["assignee"]), ["name", "__typename"]);
+        assert_eq!(ticket["assignee"]["__typename"], "Agent");
+        assert_eq!(
+            ticket["contactOrVisitor"],
+            json!({ "__typename": "Contact", "name": "Ana Ruiz" })
+        );
+    }
 }

@@ -1,0 +1,288 @@
+//! A faster way to resolve the objects a page holds by the hundred (tickets, messages, tags).
+//!
+//! async-graphql resolves every field of every object as a boxed future in a
+//! `FuturesUnordered`, then inserts the answers into a map that grows as it goes. For the
+//! 50-ticket inbox that is some 1,250 boxed futures per request, and a profile put most of the
+//! server's CPU in that machinery rather than in our resolvers. [`Fast`] wraps an object type
+//! and resolves its selection the same way with less of it:
+//! - a leaf field (no selection of its own: a column, an enum, a time) is awaited in place,
+//!   without a box: nearly all of them are ready at once, and a leaf that loads (`tagIds`)
+//!   still joins the batch of its siblings, which the enclosing list polls in the same pass;
+//! - the fields with selections (relations) run concurrently, as before;
+//! - the answers go into a map sized once, in the order of the selection.
+//!
+//! The answer is the same value async-graphql builds: same keys, same order of selection,
+//! same errors with the same paths, and fields of one response key merged. Type information
+//! is the wrapped type's, so the schema does not change. It calls no field extension: the
+//! schema has none (the executor in `exec.rs` does that work once per request instead).
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use async_graphql::indexmap::{IndexMap, map::Entry};
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::{ContainerType, Fields};
+use async_graphql::{
+    Context, ContextSelectionSet, Name, ObjectType, OutputType, Positioned, ServerError,
+    ServerResult, UnionType, Value,
+};
+
+/// `T`'s GraphQL object, resolved by [`resolve_object`]; to clients it is `T`.
+pub struct Fast<T>(pub T);
+
+impl<T: ObjectType> OutputType for Fast<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        resolve_object(ctx, &self.0).await
+    }
+}
+
+impl<T: ObjectType> ContainerType for Fast<T> {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        self.0.resolve_field(ctx).await
+    }
+}
+
+impl<T: ObjectType> ObjectType for Fast<T> {}
+
+/// A union whose value resolves as its variant's object, through [`resolve_object`].
+pub trait Variants: UnionType {
+    /// Resolves the variant: `resolve_member(ctx, variant, &Self::type_name())`.
+    fn resolve_variant<'a>(
+        &'a self,
+        ctx: &'a ContextSelectionSet<'a>,
+    ) -> impl Future<Output = ServerResult<Value>> + Send + 'a;
+}
+
+/// Implements [`Variants`] for a `#[derive(Union)]` enum whose variants hold one object each.
+macro_rules! union_variants {
+    ($union:ident { $($variant:ident),+ $(,)? }) => {
+        impl $crate::graphql::fast::Variants for $union {
+            fn resolve_variant<'a>(
+                &'a self,
+                ctx: &'a async_graphql::ContextSelectionSet<'a>,
+            ) -> impl std::future::Future<Output = async_graphql::ServerResult<async_graphql::Value>>
+            + Send
+            + 'a {
+                let of = <Self as async_graphql::OutputType>::type_name();
+                async move {
+                    match self {
+                        $($union::$variant(v) => {
+                            $crate::graphql::fast::resolve_member(ctx, v, Some(&of)).await
+                        })+
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use union_variants;
+
+/// `U`'s GraphQL union, its variant resolved by [`resolve_object`]; to clients it is `U`.
+pub struct FastUnion<U>(pub U);
+
+impl<U: Variants> OutputType for FastUnion<U> {
+    fn type_name() -> Cow<'static, str> {
+        U::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        U::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        self.0.resolve_variant(ctx).await
+    }
+}
+
+impl<U: Variants> ContainerType for FastUnion<U> {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        self.0.resolve_field(ctx).await
+    }
+
+    fn collect_all_fields<'a>(
+        &'a self,
+        ctx: &ContextSelectionSet<'a>,
+        fields: &mut Fields<'a>,
+    ) -> ServerResult<()> {
+        self.0.collect_all_fields(ctx, fields)
+    }
+}
+
+impl<U: Variants> UnionType for FastUnion<U> {}
+
+/// One selected field: where its answer goes, and whether it has a selection of its own.
+struct Selected<'a> {
+    field: &'a Positioned<Field>,
+    leaf: bool,
+}
+
+/// Resolves `root`'s selection as async-graphql's `resolve_container` does (see the module).
+pub async fn resolve_object<'a, T: ObjectType>(
+    ctx: &'a ContextSelectionSet<'a>,
+    root: &'a T,
+) -> ServerResult<Value> {
+    resolve_member(ctx, root, None).await
+}
+
+/// Resolves `root`, the value of a field whose type is `of` (a union or an interface) or,
+/// when `of` is `None`, `root`'s own type.
+pub async fn resolve_member<'a, T: ObjectType>(
+    ctx: &'a ContextSelectionSet<'a>,
+    root: &'a T,
+    of: Option<&str>,
+) -> ServerResult<Value> {
+    let mut selected = Vec::with_capacity(ctx.item.node.items.len());
+    collect(ctx, ctx.item, root, of, &mut selected)?;
+
+    let typename = root.introspection_type_name();
+    let contexts: Vec<Context<'a>> = selected.iter().map(|s| ctx.with_field(s.field)).collect();
+    let mut answers: Vec<Option<ServerResult<Value>>> = Vec::with_capacity(selected.len());
+    answers.resize_with(selected.len(), || None);
+
+    // Relations run together; their answers are put in place when all are in.
+    let relations = futures_util::future::join_all(
+        selected
+            .iter()
+            .zip(&contexts)
+            .enumerate()
+            .filter(|(_, (s, _))| !s.leaf)
+            .map(|(i, (_, c))| async move { (i, field_value(root, c).await) }),
+    );
+    let leaves = async {
+        for (i, (s, c)) in selected.iter().zip(&contexts).enumerate() {
+            if !s.leaf {
+                continue;
+            }
+            answers[i] = Some(if s.field.node.name.node == "__typename" {
+                Ok(Value::String(typename.to_string()))
+            } else {
+                field_value(root, c).await
+            });
+        }
+    };
+    let ((), related) = futures_util::future::join(leaves, relations).await;
+    for (i, answer) in related {
+        answers[i] = Some(answer);
+    }
+
+    let mut map: IndexMap<Name, Value> = IndexMap::with_capacity(selected.len());
+    for (s, answer) in selected.iter().zip(answers) {
+        match answer {
+            Some(Ok(value)) => insert(&mut map, s.field.node.response_key().node.clone(), value),
+            Some(Err(e)) => ctx.add_error(e),
+            None => {}
+        }
+    }
+    Ok(if map.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(map)
+    })
+}
+
+async fn field_value<T: ContainerType>(root: &T, ctx: &Context<'_>) -> ServerResult<Value> {
+    Ok(root.resolve_field(ctx).await?.unwrap_or_default())
+}
+
+/// The fields `set` selects on `root`, fragments spread, in order. A fragment applies when
+/// its type is `root`'s, an interface `root` implements, or `of`, the field's abstract type.
+fn collect<'a, T: ObjectType>(
+    ctx: &ContextSelectionSet<'a>,
+    set: &'a Positioned<SelectionSet>,
+    root: &T,
+    of: Option<&str>,
+    out: &mut Vec<Selected<'a>>,
+) -> ServerResult<()> {
+    for selection in &set.node.items {
+        let (condition, inner) = match &selection.node {
+            Selection::Field(field) => {
+                out.push(Selected {
+                    field,
+                    leaf: field.node.selection_set.node.items.is_empty(),
+                });
+                continue;
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                let Some(fragment) = ctx.query_env.fragments.get(name) else {
+                    return Err(ServerError::new(
+                        format!(r#"Unknown fragment "{name}"."#),
+                        Some(spread.pos),
+                    ));
+                };
+                (
+                    Some(fragment.node.type_condition.node.on.node.as_str()),
+                    &fragment.node.selection_set,
+                )
+            }
+            Selection::InlineFragment(fragment) => (
+                fragment
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map(|c| c.node.on.node.as_str()),
+                &fragment.node.selection_set,
+            ),
+        };
+        let applies = condition.is_none_or(|on| {
+            on == root.introspection_type_name()
+                || of == Some(on)
+                || ctx
+                    .schema_env
+                    .registry
+                    .implements
+                    .get(&*root.introspection_type_name())
+                    .is_some_and(|interfaces| interfaces.contains(on))
+        });
+        if applies {
+            collect(ctx, inner, root, of, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a field's answer; a second field of the same response key merges into the first,
+/// as async-graphql merges them.
+fn insert(map: &mut IndexMap<Name, Value>, key: Name, value: Value) {
+    match map.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+        }
+        Entry::Occupied(slot) => merge(slot.into_mut(), value),
+    }
+}
+
+fn merge(into: &mut Value, value: Value) {
+    match (into, value) {
+        (Value::Object(target), Value::Object(obj)) => {
+            for (k, v) in obj {
+                insert(target, k, v);
+            }
+        }
+        (Value::List(target), Value::List(list)) => {
+            for (slot, v) in target.iter_mut().zip(list) {
+                if let (Value::Object(_), Value::Object(_)) = (&*slot, &v) {
+                    merge(slot, v);
+                }
+            }
+        }
+        _ => {}
+    }
+}
