@@ -4,15 +4,16 @@
 //! column's name into an error that `Option` then throws away. On the 50-ticket inbox that was
 //! a third of the server's instructions (callgrind): a ticket row has 43 columns, most of its
 //! references NULL. [`FromRow`] reads column `i` of `Entity::find()`'s SELECT list (which
-//! lists the columns in declaration order) and checks NULL before decoding; each value is still
-//! converted by sea-orm's own `TryGetable`, so both backends decode exactly as before.
+//! lists the columns in declaration order) and checks NULL before decoding. On SQLite each
+//! value is still converted by sea-orm's own `TryGetable`; on PostgreSQL see `cells!` below.
 //!
 //! Select with [`Rows::rows`] or [`Rows::row`] instead of `all` or `one`. Queries
 //! that choose their own columns keep sea-orm's decoding.
 
 use sea_orm::sqlx::{Row as _, ValueRef as _};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryResult, RuntimeErr, Select,
+    ActiveEnum, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryResult, RuntimeErr,
+    Select,
 };
 
 use super::enums::{
@@ -42,11 +43,21 @@ impl<T: Cell> Cell for Option<T> {
     }
 }
 
+/// On PostgreSQL, decoded without sqlx's check that the column's type suits the Rust type: per
+/// value that check cost more than the decoding (for text it compares the type against every
+/// text-like type by name). The entities' field types are their columns' types (the migrations
+/// and the round-trip tests say so), and a mismatch still fails to decode: sqlx's decoders
+/// check the length of what they read. SQLite goes through sea-orm as before.
 macro_rules! cells {
     ($($t:ty),+ $(,)?) => {
         $(impl Cell for $t {
             fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-                row.try_get_by_index::<$t>(index)
+                match row.try_as_pg_row() {
+                    Some(pg) => pg
+                        .try_get_unchecked::<$t, _>(index)
+                        .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e.into()))),
+                    None => row.try_get_by_index::<$t>(index),
+                }
             }
         })+
     };
@@ -56,9 +67,29 @@ cells!(
     i32,
     i64,
     bool,
+    String,
     sea_orm::prelude::Uuid,
     sea_orm::prelude::DateTimeUtc,
-    sea_orm::prelude::Json,
+);
+
+impl Cell for sea_orm::prelude::Json {
+    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+        row.try_get_by_index(index)
+    }
+}
+
+/// The string-valued enums: their text, then sea-orm's own conversion.
+macro_rules! enum_cells {
+    ($($t:ty),+ $(,)?) => {
+        $(impl Cell for $t {
+            fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+                <$t as ActiveEnum>::try_from_value(&String::cell(row, index)?)
+            }
+        })+
+    };
+}
+
+enum_cells!(
     AgentRole,
     AssigneeType,
     ParticipantType,
@@ -66,20 +97,6 @@ cells!(
     ReplyingAgent,
     TicketStatus,
 );
-
-/// Text, decoded without sqlx's check that the column's type suits a `String`: on PostgreSQL
-/// that check compares the type against every text-like type by name, and cost more than the
-/// decoding. Every `String` field of the entities is a text column (their migrations say so).
-impl Cell for String {
-    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-        match row.try_as_pg_row() {
-            Some(pg) => pg
-                .try_get_unchecked::<String, _>(index)
-                .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e.into()))),
-            None => row.try_get_by_index::<String>(index),
-        }
-    }
-}
 
 /// Whether column `index` is NULL. Out of range is "not NULL", so decoding it reports the error.
 fn is_null(row: &QueryResult, index: usize) -> bool {
