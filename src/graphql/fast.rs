@@ -127,7 +127,7 @@ impl<U: Variants> ContainerType for FastUnion<U> {
 
 impl<U: Variants> UnionType for FastUnion<U> {}
 
-/// One selected field: where its answer goes, and whether it has a selection of its own.
+/// One selected field, and whether it is a leaf (has no selection of its own).
 struct Selected<'a> {
     field: &'a Positioned<Field>,
     leaf: bool,

@@ -1,13 +1,14 @@
 //! The handlers: each turns its URL into one GraphQL operation, runs it through the shared
 //! execution path and reshapes the answer.
 
-use async_graphql::{Request, Variables};
+use async_graphql::{Request, Value as GqlValue, Variables};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::error::{RestError, RestResult};
@@ -27,8 +28,19 @@ fn split_verb(segment: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Runs one GraphQL operation for the caller and returns its `data`, or the REST error.
+/// Runs one GraphQL operation for the caller and returns its `data` as JSON, or the REST error.
 async fn run(state: &AppState, headers: &HeaderMap, query: &str, vars: Value) -> RestResult<Value> {
+    run_graphql(state, headers, query, vars).await.map(json_of)
+}
+
+/// [`run`], its `data` left as async-graphql's value (for the ticket answers, reshaped in
+/// place and serialised as they are).
+async fn run_graphql(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &str,
+    vars: Value,
+) -> RestResult<GqlValue> {
     let request = Request::new(query)
         .variables(Variables::from_json(vars))
         .data(crate::graphql::limits::ServerBuilt);
@@ -36,14 +48,36 @@ async fn run(state: &AppState, headers: &HeaderMap, query: &str, vars: Value) ->
     if !response.errors.is_empty() {
         return Err(RestError::from_graphql(&response.errors));
     }
-    Ok(json_of(response.data))
+    Ok(response.data)
+}
+
+/// Takes the value at `path` (object keys) out of `data`; null when there is none.
+fn take(data: &mut GqlValue, path: &[&str]) -> GqlValue {
+    let mut at = data;
+    for key in path {
+        match at {
+            GqlValue::Object(map) => match map.get_mut(*key) {
+                Some(v) => at = v,
+                None => return GqlValue::Null,
+            },
+            _ => return GqlValue::Null,
+        }
+    }
+    std::mem::replace(at, GqlValue::Null)
+}
+
+fn as_i64(value: &GqlValue) -> Option<i64> {
+    match value {
+        GqlValue::Number(n) => n.as_i64(),
+        _ => None,
+    }
 }
 
 /// A GraphQL value as JSON, its strings moved rather than copied. async-graphql's
 /// `into_json` goes through serde's serializer and copies every string: on the 50-ticket list
 /// that was a seventh of the request's instructions (callgrind).
-fn json_of(value: async_graphql::Value) -> Value {
-    use async_graphql::Value as G;
+fn json_of(value: GqlValue) -> Value {
+    use GqlValue as G;
     match value {
         G::Null => Value::Null,
         G::Number(n) => Value::Number(n),
@@ -126,7 +160,7 @@ fn plain_id(segment: &str) -> RestResult<i64> {
     }
 }
 
-fn ok(value: Value) -> Response {
+fn ok(value: impl Serialize) -> Response {
     Json(value).into_response()
 }
 
@@ -141,17 +175,17 @@ async fn ticket_op(
     path: &[&str],
 ) -> RestResult<Response> {
     let selection = format!("{} version", ticket_json::selection(include)?);
-    let mut data = run(state, headers, &op.replace("SEL", &selection), vars).await?;
-    let pointer: String = path.iter().map(|key| format!("/{key}")).collect();
-    let mut ticket = data
-        .pointer_mut(&pointer)
-        .map(Value::take)
-        .unwrap_or_default();
-    let version = ticket
-        .as_object_mut()
-        .and_then(|t| t.remove("version"))
-        .and_then(|v| v.as_i64());
-    let etag = match (ticket["id"].as_i64(), version) {
+    let mut data = run_graphql(state, headers, &op.replace("SEL", &selection), vars).await?;
+    let mut ticket = take(&mut data, path);
+    let (id, version) = match &mut ticket {
+        // `swap_remove`, as serde_json's map removes: the JSON keeps the order it had.
+        GqlValue::Object(t) => (
+            t.get("id").and_then(as_i64),
+            t.swap_remove("version").as_ref().and_then(as_i64),
+        ),
+        _ => (None, None),
+    };
+    let etag = match (id, version) {
         (Some(id), Some(version)) => Some(etag::format(id, version)),
         _ => None,
     };
@@ -184,20 +218,30 @@ pub async fn list(
     let vars = json!({ "filter": list_filter(&params)?, "pageIndex": index, "pageSize": size });
     let include = param(&params, "include");
     let selection = ticket_json::selection(include)?;
-    let mut data = run(&state, &headers, &LIST.replace("SEL", &selection), vars).await?;
-    let total = data["t"]["total"].as_i64().unwrap_or_default();
-    let tickets = match data.pointer_mut("/t/tickets").map(Value::take) {
-        Some(Value::Array(items)) => items.into_iter().map(ticket_json::ticket).collect(),
+    let mut data = run_graphql(&state, &headers, &LIST.replace("SEL", &selection), vars).await?;
+    let total = as_i64(&take(&mut data, &["t", "total"])).unwrap_or_default();
+    let tickets = match take(&mut data, &["t", "tickets"]) {
+        GqlValue::List(items) => items.into_iter().map(ticket_json::ticket).collect(),
         _ => Vec::new(),
     };
     let origin = origin(&headers);
-    let link = |i: i64| Value::String(format!("{origin}{}", page_link(&params, i)));
-    Ok(ok(json!({
-        "tickets": tickets,
-        "total": total,
-        "previousPage": if index > 1 { link(index - 1) } else { Value::Null },
-        "nextPage": if index.saturating_mul(size) < total { link(index + 1) } else { Value::Null },
-    })))
+    let link = |i: i64| format!("{origin}{}", page_link(&params, i));
+    Ok(ok(ListPage {
+        tickets,
+        total,
+        previous_page: (index > 1).then(|| link(index - 1)),
+        next_page: (index.saturating_mul(size) < total).then(|| link(index + 1)),
+    }))
+}
+
+/// The body of `GET /tickets`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListPage {
+    tickets: Vec<GqlValue>,
+    total: i64,
+    previous_page: Option<String>,
+    next_page: Option<String>,
 }
 
 /// The list's query parameters as a `TicketFilter`.
