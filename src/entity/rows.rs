@@ -168,6 +168,17 @@ impl<M: FromRow> FromQueryResult for Positional<M> {
                 "positional rows are not prefixed ({prefix})"
             )));
         }
+        // A select that chose its own columns would decode the wrong ones: refuse it instead.
+        let width = row
+            .try_as_pg_row()
+            .map(|r| r.len())
+            .or_else(|| row.try_as_sqlite_row().map(|r| r.len()));
+        if let Some(width) = width.filter(|&w| w != M::COLUMNS.len()) {
+            return Err(DbErr::Type(format!(
+                "a positional row has {width} columns, its entity {}",
+                M::COLUMNS.len()
+            )));
+        }
         M::from_row(row).map(Positional)
     }
 }
