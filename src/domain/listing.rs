@@ -132,7 +132,7 @@ pub async fn list(
     // Walking backwards is walking forwards in the opposite order, then flipping the page.
     let descending = sort.descending == forward;
     let order = if descending { Order::Desc } else { Order::Asc };
-    let page_of = |query: Select<tickets::Entity>, limit: u64| {
+    let ordered = |query: Select<tickets::Entity>| {
         let query = match cursor {
             Some(c) => query.filter(past_cursor(sort.field, c, descending)),
             None => query,
@@ -140,13 +140,13 @@ pub async fn list(
         query
             .order_by(sort_column(sort.field), order.clone())
             .order_by(tickets::Column::Id, order.clone())
-            .limit(limit)
     };
+    let page_of = |query: Select<tickets::Entity>, limit: u64| ordered(query).limit(limit);
     let mut rows = match keyword_walk(db, actor, filter, sort.field, &order, n, &page_of).await? {
         Some(rows) => rows,
         None => {
-            page_of(filtered(db, actor, filter).await?, n + 1)
-                .rows(db)
+            ordered(filtered(db, actor, filter).await?)
+                .rows_limited(db, n + 1)
                 .await?
         }
     };
@@ -304,8 +304,15 @@ pub async fn filtered(
     actor: &Principal,
     filter: &TicketFilter,
 ) -> Result<Select<tickets::Entity>> {
-    let mut cond = Condition::all()
-        .add(tickets::Column::IsInRecycleBin.eq(filter.in_recycle_bin.unwrap_or(false)));
+    // `is_in_recycle_bin` or `NOT is_in_recycle_bin`, not a comparison with a bound value:
+    // PostgreSQL reads a bound boolean as half the rows, and then plans the ticket page again
+    // at every execution (its generic plan looks twice as dear as the one for `false`).
+    let bin = Expr::col((tickets::Entity, tickets::Column::IsInRecycleBin));
+    let mut cond = Condition::all().add(if filter.in_recycle_bin.unwrap_or(false) {
+        bin
+    } else {
+        bin.not()
+    });
     if !filter.include_merged {
         cond = cond.add(tickets::Column::MergedToTargetId.is_null());
     }
