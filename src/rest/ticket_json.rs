@@ -128,14 +128,8 @@ fn reshape(value: &mut GqlValue) {
                     GqlValue::Number(n) if key == "ticketId" => {
                         *v = GqlValue::String(n.to_string())
                     }
-                    GqlValue::Enum(name) => {
-                        let name = name.as_str();
-                        *v = GqlValue::String(if spelled {
-                            camel(name)
-                        } else {
-                            name.to_owned()
-                        });
-                    }
+                    // Other enums serialise as their name, a JSON string, as they are.
+                    GqlValue::Enum(name) if spelled => *v = GqlValue::String(camel(name)),
                     GqlValue::String(s) if spelled => *s = camel(s),
                     other => reshape(other),
                 }
