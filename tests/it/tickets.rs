@@ -4,6 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::harness::{TestApp, fixtures, vocabulary};
+use crate::ticket_list::create;
 
 const TICKET_FIELDS: &str =
     "id subject originalConversationId assigneeId assigneeType departmentAssigneeId
@@ -418,25 +419,18 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
     let site = app.site.site.id;
     let contact = fixtures::contact(&app.db, site, "Ana Ruiz").await;
     let tag = vocabulary::tag(&app.db, site, "refund").await;
-    let id = app
-        .graphql(
-            "mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }",
-            json!({ "input": {
-                "subject": "Parcel missing",
-                "channelId": "email",
-                "contactOrVisitorId": contact,
-                "contactOrVisitorType": "CONTACT",
-                "assigneeId": app.site.admin.id,
-                "assigneeType": "AGENT",
-                "messages": [{ "body": "Where is it?", "sentById": contact, "sentByType": "CONTACT" }],
-            }}),
-        )
-        .await["createTicket"]["id"]
-        .as_i64()
-        .expect("id");
-    app.graphql(
-        "mutation($id: Int!, $tags: [UUID!]!) { addTicketTags(id: $id, tagIds: $tags) { id } }",
-        json!({ "id": id, "tags": [tag] }),
+    let id = create(
+        &app,
+        json!({
+            "subject": "Parcel missing",
+            "channelId": "email",
+            "contactOrVisitorId": contact,
+            "contactOrVisitorType": "CONTACT",
+            "assigneeId": app.site.admin.id,
+            "assigneeType": "AGENT",
+            "tagIds": [tag],
+            "messages": [{ "body": "Where is it?", "sentById": contact, "sentByType": "CONTACT" }],
+        }),
     )
     .await;
 
