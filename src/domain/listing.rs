@@ -146,7 +146,7 @@ pub async fn list(
         Some(rows) => rows,
         None => {
             ordered(filtered(db, actor, filter).await?)
-                .rows_limited(db, n + 1)
+                .rows_page(db, n + 1, 0)
                 .await?
         }
     };
@@ -432,9 +432,7 @@ pub async fn offset_page(
     let rows = query
         .order_by(sort_column(sort.field), order.clone())
         .order_by(tickets::Column::Id, order)
-        .offset((page_index - 1).saturating_mul(page_size))
-        .limit(page_size)
-        .rows(db)
+        .rows_page(db, page_size, (page_index - 1).saturating_mul(page_size))
         .await?;
     Ok((rows, total))
 }
