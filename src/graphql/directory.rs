@@ -480,10 +480,11 @@ impl Loader<i64> for TagsByTicket {
             )
             .and_where(Expr::col((ticket_tags::Entity, ticket_tags::Column::SiteId)).eq(site))
             .and_where(Expr::col((tags::Entity, tags::Column::SiteId)).eq(site))
-            .and_where(
-                Expr::col((ticket_tags::Entity, ticket_tags::Column::TicketId))
-                    .is_in(keys.iter().copied()),
-            )
+            .and_where(loaders::one_of(
+                &self.0.db,
+                ticket_tags::Column::TicketId,
+                keys,
+            ))
             .order_by((tags::Entity, tags::Column::Name), Order::Asc)
             .order_by((tags::Entity, tags::Column::Id), Order::Asc)
             .to_owned();

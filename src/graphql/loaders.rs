@@ -2,7 +2,7 @@
 //! every batch is scoped to one site and nothing outlives the request.
 //!
 //! Relations resolve through these, never one query per parent row. The generic helpers below
-//! turn a batch of keys into one `SELECT ... WHERE site_id = ? AND key IN (...)`.
+//! turn a batch of keys into one `SELECT ... WHERE site_id = ? AND key IN (...)` ([`one_of`]).
 //!
 //! Why not async-graphql's `DataLoader`: it gathers keys for a fixed delay (1 ms by default,
 //! on a timer thread). Measured on a 50-ticket inbox with five relations (release build,
@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::Request;
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, DatabaseConnection, Order, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, postgres_array::NotU8};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, Order, QueryFilter, QueryOrder};
 use tokio::sync::oneshot;
 
 use super::{GqlError, conversation, directory, tickets};
@@ -181,12 +182,12 @@ pub async fn one_per_key<E, K>(
 where
     E: SiteScoped,
     E::Model: FromRow,
-    K: Into<sea_orm::Value> + Eq + Hash + Clone,
+    K: Into<sea_orm::Value> + NotU8 + Eq + Hash + Clone,
 {
     let rows = scope
         .actor
         .find::<E>()
-        .filter(column.is_in(keys.iter().cloned()))
+        .filter(one_of(&scope.db, column, keys))
         .rows(&scope.db)
         .await
         .map_err(crate::Error::from)?;
@@ -205,12 +206,12 @@ pub async fn many_per_key<E, K>(
 where
     E: SiteScoped,
     E::Model: FromRow,
-    K: Into<sea_orm::Value> + Eq + Hash + Clone,
+    K: Into<sea_orm::Value> + NotU8 + Eq + Hash + Clone,
 {
     let mut query = scope
         .actor
         .find::<E>()
-        .filter(column.is_in(keys.iter().cloned()));
+        .filter(one_of(&scope.db, column, keys));
     for (col, ord) in order {
         query = query.order_by(*col, ord.clone());
     }
@@ -221,6 +222,22 @@ where
         grouped.entry(key_of(&row)).or_default().push(row);
     }
     Ok(grouped)
+}
+
+/// `column IN (keys)`. On PostgreSQL it is written `column = ANY($1)` with the keys bound as one
+/// array: the statement's text is the same whatever the batch's size, so each connection
+/// prepares it once and PostgreSQL keeps one plan for it. An `IN` list is a new statement for
+/// every batch size, prepared again as sizes come and go, and planned at every execution (an
+/// agents batch of scenario 1: 0.10 ms of planning against 0.08 ms of running).
+pub fn one_of<C, K>(db: &DatabaseConnection, column: C, keys: &[K]) -> Expr
+where
+    C: ColumnTrait,
+    K: Into<sea_orm::Value> + NotU8 + Clone,
+{
+    match db.get_database_backend() {
+        DbBackend::Postgres => column.eq_any(keys.iter().cloned()),
+        _ => column.is_in(keys.iter().cloned()),
+    }
 }
 
 /// The loader of type `L` attached to this request.
