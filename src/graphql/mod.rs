@@ -66,10 +66,25 @@ pub fn build_executor(
             None => builder,
         }
     };
-    let public = build()
-        .limit_complexity(limits.graphql_max_complexity)
-        .finish();
-    exec::Executor::new(public, build().finish(), limits)
+    use async_graphql::ValidationMode::{Fast, Strict};
+    let public = |mode| {
+        build()
+            .limit_complexity(limits.graphql_max_complexity)
+            .validation_mode(mode)
+            .finish()
+    };
+    let trusted = |mode| build().validation_mode(mode).finish();
+    exec::Executor::new(
+        exec::Modes {
+            strict: public(Strict),
+            fast: public(Fast),
+        },
+        exec::Modes {
+            strict: trusted(Strict),
+            fast: trusted(Fast),
+        },
+        limits,
+    )
 }
 
 /// The SDL that `deskgraph schema` prints and `schema.graphql` holds.

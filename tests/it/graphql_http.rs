@@ -430,3 +430,67 @@ async fn cors_lets_only_the_configured_origins_in() {
             .contains("etag")
     );
 }
+
+/// A document that passed validation once is not validated in full again while its variables
+/// surely fit their types; a value that does not fit must still be refused as before, as a
+/// validation error with no data, not as an error from inside the run.
+#[tokio::test]
+async fn a_document_run_before_still_refuses_bad_variables_as_it_did_the_first_time() {
+    let app = TestApp::spawn().await;
+    let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
+    let id = create(
+        &app,
+        json!({ "subject": "Kept", "channelId": "email", "contactOrVisitorId": contact }),
+    )
+    .await;
+    let by_id = "query($id: Int!) { ticket(id: $id) { id } }";
+    let by_ids = "query($ids: [UUID!]!) { unreadCount(viewIds: $ids) { allCount } }";
+    let by_filter =
+        "query($f: TicketFilter) { tickets(first: 1, filter: $f) { edges { node { id } } } }";
+    let cases = [
+        (by_id, json!({ "id": "seven" }), json!({ "id": id })),
+        (by_id, json!({ "id": null }), json!({ "id": id })),
+        (by_id, json!({ "id": 1.5 }), json!({ "id": id })),
+        (
+            by_ids,
+            json!({ "ids": ["not a uuid"] }),
+            json!({ "ids": [] }),
+        ),
+        (by_ids, json!({ "ids": [7] }), json!({ "ids": [] })),
+        (
+            by_filter,
+            json!({ "f": { "statuses": ["NOPE"] } }),
+            json!({ "f": {} }),
+        ),
+        (
+            by_filter,
+            json!({ "f": { "keywords": 7 } }),
+            json!({ "f": { "keywords": "x" } }),
+        ),
+    ];
+    for (query, bad, good) in cases {
+        let first = app.graphql_with(Some(&app.token), query, bad.clone()).await;
+        assert!(
+            first.1["errors"][0].is_object(),
+            "{query} {bad}: {}",
+            first.1
+        );
+        if query == by_id {
+            assert_eq!(
+                first.1["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+                "{query} {bad}: {}",
+                first.1
+            );
+            assert!(first.1.get("data").is_none(), "{query} {bad}: {}", first.1);
+        }
+        for _ in 0..2 {
+            let (status, body) = app
+                .graphql_with(Some(&app.token), query, good.clone())
+                .await;
+            assert_eq!(status, StatusCode::OK, "{query} {good}: {body}");
+            assert!(body.get("errors").is_none(), "{query} {good}: {body}");
+        }
+        let again = app.graphql_with(Some(&app.token), query, bad.clone()).await;
+        assert_eq!(again, first, "{query} {bad}");
+    }
+}
