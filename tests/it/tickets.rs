@@ -472,3 +472,60 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
         );
     }
 }
+
+/// Relations load in batches written two ways on PostgreSQL (an `IN` list for a few keys, one
+/// array for ten or more): a page of 3 and a page of 12 must each give every ticket its own
+/// contact, assignee, tags and last message.
+#[tokio::test]
+async fn every_ticket_of_a_small_and_a_large_page_gets_its_own_relations() {
+    let app = TestApp::spawn().await;
+    let site = app.site.site.id;
+    let mut expected = Vec::new();
+    for i in 0..12 {
+        let contact = fixtures::contact(&app.db, site, &format!("Contact {i}")).await;
+        let agent = fixtures::agent(&app.db, site, &format!("Agent {i}")).await;
+        let tag = vocabulary::tag(&app.db, site, &format!("tag {i}")).await;
+        let id = create(
+            &app,
+            json!({
+                "subject": format!("Ticket {i}"),
+                "channelId": "email",
+                "contactOrVisitorId": contact,
+                "contactOrVisitorType": "CONTACT",
+                "assigneeId": agent,
+                "assigneeType": "AGENT",
+                "tagIds": [tag],
+                "messages": [{ "body": format!("Body {i}"), "sentById": contact, "sentByType": "CONTACT" }],
+            }),
+        )
+        .await;
+        expected.push((id, i));
+    }
+    let query = "query($n: Int!) { tickets(first: $n) { edges { node { id
+        contactOrVisitor { ... on Contact { name } } assignee { ... on Agent { name } }
+        tags { name } lastMessage { body } } } } }";
+    for n in [3, 12] {
+        let data = app.graphql(query, json!({ "n": n })).await;
+        let edges = data["tickets"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n);
+        for edge in edges {
+            let node = &edge["node"];
+            let (_, i) = expected
+                .iter()
+                .find(|(id, _)| node["id"] == *id)
+                .unwrap_or_else(|| panic!("unknown ticket {node}"));
+            assert_eq!(
+                node["contactOrVisitor"]["name"],
+                format!("Contact {i}"),
+                "{node}"
+            );
+            assert_eq!(node["assignee"]["name"], format!("Agent {i}"), "{node}");
+            assert_eq!(
+                node["tags"],
+                json!([{ "name": format!("tag {i}") }]),
+                "{node}"
+            );
+            assert_eq!(node["lastMessage"]["body"], format!("Body {i}"), "{node}");
+        }
+    }
+}
