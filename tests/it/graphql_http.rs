@@ -7,7 +7,7 @@ use reqwest::{Method, RequestBuilder, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, fixtures};
-use crate::ticket_list::create;
+use crate::ticket_list::{create, create_about};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -137,11 +137,7 @@ async fn an_accept_header_naming_no_json_type_is_406() {
 async fn get_runs_queries_with_json_variables_and_refuses_mutations_with_405() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
-    let id = create(
-        &app,
-        json!({ "subject": "By GET", "channelId": "email", "contactOrVisitorId": contact }),
-    )
-    .await;
+    let id = create_about(&app, contact, "By GET").await;
     let (status, _, body) = send(to_graphql(&app, Method::GET).query(&[
         ("query", "query($id: Int!) { ticket(id: $id) { subject } }"),
         ("variables", &json!({ "id": id }).to_string()),
@@ -438,11 +434,7 @@ async fn cors_lets_only_the_configured_origins_in() {
 async fn a_document_run_before_still_refuses_bad_variables_as_it_did_the_first_time() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
-    let id = create(
-        &app,
-        json!({ "subject": "Kept", "channelId": "email", "contactOrVisitorId": contact }),
-    )
-    .await;
+    let id = create_about(&app, contact, "Kept").await;
     let by_id = "query($id: Int!) { ticket(id: $id) { id } }";
     let by_ids = "query($ids: [UUID!]!) { unreadCount(viewIds: $ids) { allCount } }";
     let by_filter =

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, fixtures};
-use crate::ticket_list::create;
+use crate::ticket_list::create_about;
 
 /// The console's inbox: 50 tickets with what a row shows.
 const INBOX: &str = "query($n: Int!) {
@@ -91,11 +91,7 @@ async fn the_inbox_and_graphiqls_introspection_pass_the_default_limits() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
     for i in 0..3 {
-        create(
-            &app,
-            json!({ "subject": format!("t{i}"), "channelId": "email", "contactOrVisitorId": contact }),
-        )
-        .await;
+        create_about(&app, contact, &format!("t{i}")).await;
     }
     let data = app.graphql(INBOX, json!({ "n": 50 })).await;
     assert_eq!(data["tickets"]["totalCount"], 3);

@@ -17,12 +17,21 @@ pub async fn create(app: &TestApp, input: Value) -> i64 {
     data["createTicket"]["id"].as_i64().unwrap()
 }
 
+/// A ticket by email about `subject` from `contact`; returns its id.
+pub async fn create_about(app: &TestApp, contact: Uuid, subject: &str) -> i64 {
+    create(
+        app,
+        json!({ "subject": subject, "channelId": "email", "contactOrVisitorId": contact }),
+    )
+    .await
+}
+
 /// `n` tickets for one contact, oldest first; returns their ids.
 async fn tickets(app: &TestApp, n: usize) -> Vec<i64> {
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
     let mut ids = Vec::new();
     for i in 0..n {
-        ids.push(create(app, json!({ "subject": format!("ticket {i}"), "channelId": "email", "contactOrVisitorId": contact })).await);
+        ids.push(create_about(app, contact, &format!("ticket {i}")).await);
     }
     ids
 }
@@ -117,13 +126,7 @@ async fn keyword_pages_are_the_same_whether_found_walking_the_list_or_from_the_i
             2 => ("invoice copy", &mut invoices),
             _ => ("parcel missing", &mut parcels),
         };
-        into.push(
-            create(
-                &app,
-                json!({ "subject": subject, "channelId": "email", "contactOrVisitorId": contact }),
-            )
-            .await,
-        );
+        into.push(create_about(&app, contact, subject).await);
     }
     parcels.reverse();
     invoices.reverse();

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, fixtures, vocabulary};
-use crate::ticket_list::create;
+use crate::ticket_list::{create, create_about};
 use deskgraph::entity::ConditionMetType;
 
 const FIELDS: &str =
@@ -46,7 +46,7 @@ async fn event_types(app: &TestApp, id: i64) -> Vec<String> {
 
 async fn new_ticket(app: &TestApp) -> i64 {
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
-    create(app, json!({ "subject": "Printer on fire", "channelId": "email", "contactOrVisitorId": contact })).await
+    create_about(app, contact, "Printer on fire").await
 }
 
 #[tokio::test]
@@ -298,12 +298,7 @@ async fn merging_moves_tags_and_resolves_the_source_into_the_target() {
 async fn merging_is_refused_for_itself_unknown_recycled_or_merged_tickets_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
-    let mk = |s: &'static str| {
-        create(
-            &app,
-            json!({ "subject": s, "channelId": "email", "contactOrVisitorId": contact }),
-        )
-    };
+    let mk = |s: &'static str| create_about(&app, contact, s);
     let (a, b, c, d) = (mk("a").await, mk("b").await, mk("c").await, mk("d").await);
     let merge = "mutation($t: Int!, $s: Int!) { mergeTicket(targetId: $t, sourceId: $s) { id } }";
     app.graphql(
@@ -406,11 +401,7 @@ async fn unread_counts_cover_all_tickets_and_each_view() {
     let site = app.site.site.id;
     let contact = fixtures::contact(&app.db, site, "Ann").await;
     let urgent = create(&app, json!({ "subject": "u", "channelId": "email", "contactOrVisitorId": contact, "priority": "URGENT" })).await;
-    let normal = create(
-        &app,
-        json!({ "subject": "n", "channelId": "email", "contactOrVisitorId": contact }),
-    )
-    .await;
+    let normal = create_about(&app, contact, "n").await;
     let read = create(&app, json!({ "subject": "r", "channelId": "email", "contactOrVisitorId": contact, "priority": "URGENT" })).await;
     let recycled = create(&app, json!({ "subject": "x", "channelId": "email", "contactOrVisitorId": contact, "priority": "URGENT" })).await;
     app.graphql(
@@ -530,16 +521,8 @@ async fn a_mention_counts_as_unread_for_the_mentioned_agent_until_they_read_the_
 async fn keywords_find_words_in_decoded_message_bodies_and_follow_merges() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
-    let a = create(
-        &app,
-        json!({ "subject": "Order", "channelId": "email", "contactOrVisitorId": contact }),
-    )
-    .await;
-    let b = create(
-        &app,
-        json!({ "subject": "Other", "channelId": "email", "contactOrVisitorId": contact }),
-    )
-    .await;
+    let a = create_about(&app, contact, "Order").await;
+    let b = create_about(&app, contact, "Other").await;
     // "<p>Where is my parcel?</p>" as the spec's samples send bodies: a base64 data URI.
     let body = format!(
         "data:text/html;base64,{}",
