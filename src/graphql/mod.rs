@@ -7,6 +7,7 @@ mod enums;
 pub mod exec;
 mod fast;
 pub mod http;
+pub(crate) mod json;
 mod language;
 pub mod limits;
 pub mod loaders;

@@ -3,15 +3,14 @@
 //! (`application/graphql-response+json` or `application/json`, by the `Accept` header), and
 //! which status each answer gets.
 
-use std::collections::BTreeMap;
-
-use async_graphql::{Request, Response, ServerError, Variables};
+use async_graphql::{Request, Response, Variables};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 
+use super::json;
 use super::limits::{PARSE_FAILED, VALIDATION_FAILED};
 use crate::error::{Error, status_for_code};
 
@@ -274,44 +273,65 @@ fn status(media: MediaType, response: &Response) -> StatusCode {
     }
 }
 
-/// A response as it goes on the wire: serialised straight from async-graphql's values, with no
-/// `serde_json::Value` tree in between (an inbox page is about 1,400 of its nodes), and
-/// without `data` when the request never ran.
-#[derive(serde::Serialize)]
-struct Wire<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a async_graphql::Value>,
-    #[serde(skip_serializing_if = "no_extensions")]
-    extensions: &'a BTreeMap<String, async_graphql::Value>,
-    #[serde(skip_serializing_if = "no_errors")]
-    errors: &'a [ServerError],
+/// One response as it goes on the wire, appended to `out`: `data` written by [`json`] straight
+/// from async-graphql's values (no `serde_json::Value` tree in between, no `data` when the
+/// request never ran), then the extensions and errors, when there are any, by serde.
+fn wire(out: &mut Vec<u8>, response: &Response) -> serde_json::Result<()> {
+    out.push(b'{');
+    let mut first = true;
+    let mut key = |out: &mut Vec<u8>, name: &[u8]| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        out.extend_from_slice(name);
+    };
+    if !is_request_error(response) {
+        key(out, b"\"data\":");
+        json::write(out, &response.data);
+    }
+    if !response.extensions.is_empty() {
+        key(out, b"\"extensions\":");
+        serde_json::to_writer(&mut *out, &response.extensions)?;
+    }
+    if !response.errors.is_empty() {
+        key(out, b"\"errors\":");
+        serde_json::to_writer(&mut *out, &response.errors)?;
+    }
+    out.push(b'}');
+    Ok(())
 }
 
-fn no_extensions(x: &&BTreeMap<String, async_graphql::Value>) -> bool {
-    x.is_empty()
-}
-
-fn no_errors(x: &&[ServerError]) -> bool {
-    x.is_empty()
-}
-
-impl<'a> Wire<'a> {
-    fn of(response: &'a Response) -> Self {
-        Wire {
-            data: (!is_request_error(response)).then_some(&response.data),
-            extensions: &response.extensions,
-            errors: &response.errors,
+/// The body of one response, or of a batch of them (an array, in order).
+fn serialised(responses: &[Response], batch: bool) -> Vec<u8> {
+    let hint: usize = responses
+        .iter()
+        .map(|r| json::size_hint(&r.data) + 16)
+        .sum();
+    let mut out = Vec::with_capacity(hint + 2);
+    let written = (|| {
+        if batch {
+            out.push(b'[');
+        }
+        for (i, response) in responses.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            wire(&mut out, response)?;
+        }
+        if batch {
+            out.push(b']');
+        }
+        Ok::<_, serde_json::Error>(())
+    })();
+    match written {
+        Ok(()) => out,
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a GraphQL response");
+            json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] })
+                .to_string()
+                .into_bytes()
         }
     }
-}
-
-fn serialised(body: &impl serde::Serialize) -> Vec<u8> {
-    serde_json::to_vec(body).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "could not serialise a GraphQL response");
-        json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] })
-            .to_string()
-            .into_bytes()
-    })
 }
 
 fn with_media(status: StatusCode, media: MediaType, body: Vec<u8>) -> axum::response::Response {
@@ -325,7 +345,11 @@ fn with_media(status: StatusCode, media: MediaType, body: Vec<u8>) -> axum::resp
 /// The HTTP answer to one executed operation.
 pub fn respond(media: MediaType, response: Response) -> axum::response::Response {
     let status = status(media, &response);
-    let mut http = with_media(status, media, serialised(&Wire::of(&response)));
+    let mut http = with_media(
+        status,
+        media,
+        serialised(std::slice::from_ref(&response), false),
+    );
     for (name, value) in response.http_headers.iter() {
         if name != header::CONTENT_TYPE {
             http.headers_mut().append(name, value.clone());
@@ -336,8 +360,7 @@ pub fn respond(media: MediaType, response: Response) -> axum::response::Response
 
 /// The HTTP answer to a batch: an array of answers, in order.
 pub fn respond_batch(media: MediaType, responses: Vec<Response>) -> axum::response::Response {
-    let wires: Vec<Wire<'_>> = responses.iter().map(Wire::of).collect();
-    with_media(StatusCode::OK, media, serialised(&wires))
+    with_media(StatusCode::OK, media, serialised(&responses, true))
 }
 
 /// The HTTP answer to a request refused before execution, in the GraphQL error shape.
