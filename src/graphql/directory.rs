@@ -20,7 +20,7 @@ use super::loaders::{self, Scope, loader};
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::Error;
 use crate::domain::directory::{self as domain, Record};
-use crate::entity::rows::FromRow;
+use crate::entity::rows::{Cell, FromRow, query_all};
 use crate::entity::{self, *};
 
 // ---- enums ----
@@ -446,32 +446,24 @@ where
 /// The tags of tickets, each ticket's by name: one join of ticket_tags and tags.
 pub struct TagsByTicket(Scope);
 
-#[derive(sea_orm::FromQueryResult)]
-struct TaggedTicket {
-    ticket_id: i64,
-    id: Uuid,
-    site_id: Uuid,
-    name: String,
-    created_time: chrono::DateTime<chrono::Utc>,
-}
-
 impl Loader<i64> for TagsByTicket {
     type Value = Vec<tags::Model>;
     type Error = GqlError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<tags::Model>>, GqlError> {
-        use sea_orm::FromQueryResult;
         use sea_orm::sea_query::{Expr, ExprTrait, Query};
         let site = self.0.actor.site_id;
-        // Both sides filtered by the caller's site, as `Principal::find` would.
+        // Both sides filtered by the caller's site, as `Principal::find` would. The tag's
+        // columns come first, in its entity's order, so that it decodes by position; the
+        // ticket's id follows them.
         let query = Query::select()
-            .column((ticket_tags::Entity, ticket_tags::Column::TicketId))
             .columns([
                 (tags::Entity, tags::Column::Id),
                 (tags::Entity, tags::Column::SiteId),
                 (tags::Entity, tags::Column::Name),
                 (tags::Entity, tags::Column::CreatedTime),
             ])
+            .column((ticket_tags::Entity, ticket_tags::Column::TicketId))
             .from(ticket_tags::Entity)
             .inner_join(
                 tags::Entity,
@@ -489,19 +481,16 @@ impl Loader<i64> for TagsByTicket {
             .order_by((tags::Entity, tags::Column::Id), Order::Asc)
             .to_owned();
         let statement = self.0.db.get_database_backend().build(&query);
-        let rows = TaggedTicket::find_by_statement(statement)
-            .all(&self.0.db)
+        let rows = query_all(&self.0.db, statement)
             .await
             .map_err(Error::from)?;
         let mut grouped: HashMap<i64, Vec<tags::Model>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
-        for r in rows {
-            grouped.entry(r.ticket_id).or_default().push(tags::Model {
-                id: r.id,
-                site_id: r.site_id,
-                name: r.name,
-                created_time: r.created_time,
-            });
+        for row in &rows {
+            let ticket_id: i64 =
+                Cell::cell(row, tags::Model::COLUMNS.len()).map_err(Error::from)?;
+            let tag = tags::Model::from_row(row).map_err(Error::from)?;
+            grouped.entry(ticket_id).or_default().push(tag);
         }
         Ok(grouped)
     }

@@ -98,4 +98,12 @@ async fn the_inbox_costs_the_same_few_statements_for_5_tickets_and_for_50() {
         "5 tickets: {five:#?}\n50 tickets: {fifty:#?}"
     );
     assert!(fifty.len() <= 8, "{} statements: {fifty:#?}", fifty.len());
+    // The log sees every statement, those of the page and of each relation's batch alike.
+    for table in ["tickets", "ticket_tags", "agents", "messages"] {
+        let from = format!("FROM \"{table}\"");
+        assert!(
+            fifty.iter().any(|s| s.contains(&from)),
+            "no statement reads {table}: {fifty:#?}"
+        );
+    }
 }
