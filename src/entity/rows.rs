@@ -5,14 +5,17 @@
 //! a third of the server's instructions (callgrind): a ticket row has 43 columns, most of its
 //! references NULL. [`FromRow`] reads column `i` of `Entity::find()`'s SELECT list (which
 //! lists the columns in declaration order) and checks NULL before decoding. On SQLite each
-//! value is still converted by sea-orm's own `TryGetable`; on PostgreSQL see `cells!` below.
+//! value is still converted by sea-orm's own `TryGetable`; on PostgreSQL see [`Cell`].
 //!
 //! Select with [`Rows::rows`] or [`Rows::row`] instead of `all` or `one`. Queries
 //! that choose their own columns keep sea-orm's decoding.
 
 use std::pin::Pin;
 
-use sea_orm::sqlx::{Row as _, ValueRef as _};
+use sea_orm::prelude::{DateTimeUtc, Json, Uuid};
+use sea_orm::sqlx::error::BoxDynError;
+use sea_orm::sqlx::postgres::{PgValueFormat, PgValueRef, Postgres};
+use sea_orm::sqlx::{self, Decode, Row as _, ValueRef as _};
 use sea_orm::{
     ActiveEnum, ConnectionTrait, DatabaseConnection, DatabaseConnectionType, DbErr, EntityTrait,
     FromQueryResult, QueryResult, QueryTrait, RuntimeErr, Select, Statement,
@@ -31,51 +34,88 @@ pub trait FromRow: Sized + Send + Sync {
 }
 
 /// One value of a row, read by position.
+///
+/// On PostgreSQL a value is looked up once (a NULL check is the same lookup) and decoded
+/// without sqlx's check that the column's type suits the Rust type: per value that check cost
+/// more than the decoding (for text it compares the type against every text-like type by
+/// name). The entities' field types are their columns' types (the migrations and the
+/// round-trip tests say so), and a mismatch still fails to decode: sqlx's decoders check the
+/// length of what they read. SQLite goes through sea-orm's own conversions.
 pub trait Cell: Sized {
-    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr>;
+    /// From a PostgreSQL value (NULL only for `Option`).
+    fn pg(value: PgValueRef<'_>) -> Result<Self, BoxDynError>;
+
+    /// From column `index` of a row of another backend, through sea-orm.
+    fn other(row: &QueryResult, index: usize) -> Result<Self, DbErr>;
+
+    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+        let Some(pg) = row.try_as_pg_row() else {
+            return Self::other(row, index);
+        };
+        let decode_error = |e| DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Decode(e).into()));
+        let value = pg
+            .try_get_raw(index)
+            .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e.into())))?;
+        Self::pg(value).map_err(decode_error)
+    }
 }
 
 impl<T: Cell> Cell for Option<T> {
-    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-        if is_null(row, index) {
+    fn pg(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
+        if value.is_null() {
             Ok(None)
         } else {
-            T::cell(row, index).map(Some)
+            T::pg(value).map(Some)
+        }
+    }
+
+    fn other(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+        // Out of range is "not NULL", so decoding it reports the error.
+        let null = row
+            .try_as_sqlite_row()
+            .is_some_and(|lite| lite.try_get_raw(index).is_ok_and(|v| v.is_null()));
+        if null {
+            Ok(None)
+        } else {
+            T::other(row, index).map(Some)
         }
     }
 }
 
-/// On PostgreSQL, decoded without sqlx's check that the column's type suits the Rust type: per
-/// value that check cost more than the decoding (for text it compares the type against every
-/// text-like type by name). The entities' field types are their columns' types (the migrations
-/// and the round-trip tests say so), and a mismatch still fails to decode: sqlx's decoders
-/// check the length of what they read. SQLite goes through sea-orm as before.
 macro_rules! cells {
     ($($t:ty),+ $(,)?) => {
         $(impl Cell for $t {
-            fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-                match row.try_as_pg_row() {
-                    Some(pg) => pg
-                        .try_get_unchecked::<$t, _>(index)
-                        .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e.into()))),
-                    None => row.try_get_by_index::<$t>(index),
-                }
+            fn pg(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
+                <$t as Decode<'_, Postgres>>::decode(value)
+            }
+
+            fn other(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+                row.try_get_by_index::<$t>(index)
             }
         })+
     };
 }
 
-cells!(
-    i32,
-    i64,
-    bool,
-    String,
-    sea_orm::prelude::Uuid,
-    sea_orm::prelude::DateTimeUtc,
-);
+cells!(i32, i64, bool, String, Uuid, Json);
 
-impl Cell for sea_orm::prelude::Json {
-    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+/// A `timestamptz` is microseconds since 2000-01-01 UTC, this many after 1970's epoch.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+impl Cell for DateTimeUtc {
+    /// sqlx adds a chrono `Duration` to its epoch, a calendar walk; a sum is enough. Text
+    /// values (never sent for our prepared statements) go to sqlx.
+    fn pg(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
+        if value.format() != PgValueFormat::Binary {
+            return <DateTimeUtc as Decode<'_, Postgres>>::decode(value);
+        }
+        let micros = <i64 as Decode<'_, Postgres>>::decode(value)?;
+        micros
+            .checked_add(PG_EPOCH_MICROS)
+            .and_then(DateTimeUtc::from_timestamp_micros)
+            .ok_or_else(|| format!("timestamp out of range: {micros} µs after 2000").into())
+    }
+
+    fn other(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
         row.try_get_by_index(index)
     }
 }
@@ -84,8 +124,12 @@ impl Cell for sea_orm::prelude::Json {
 macro_rules! enum_cells {
     ($($t:ty),+ $(,)?) => {
         $(impl Cell for $t {
-            fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-                <$t as ActiveEnum>::try_from_value(&String::cell(row, index)?)
+            fn pg(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
+                Ok(<$t as ActiveEnum>::try_from_value(&String::pg(value)?)?)
+            }
+
+            fn other(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+                <$t as ActiveEnum>::try_from_value(&String::other(row, index)?)
             }
         })+
     };
@@ -99,17 +143,6 @@ enum_cells!(
     ReplyingAgent,
     TicketStatus,
 );
-
-/// Whether column `index` is NULL. Out of range is "not NULL", so decoding it reports the error.
-fn is_null(row: &QueryResult, index: usize) -> bool {
-    if let Some(pg) = row.try_as_pg_row() {
-        return pg.try_get_raw(index).is_ok_and(|v| v.is_null());
-    }
-    if let Some(lite) = row.try_as_sqlite_row() {
-        return lite.try_get_raw(index).is_ok_and(|v| v.is_null());
-    }
-    false
-}
 
 /// Implements [`FromRow`] for each entity's `Model`, its fields listed in declaration order.
 /// The struct literal makes the compiler check that every field is listed; the test below
