@@ -3,11 +3,9 @@
 //! read it. Relations load through per-request DataLoaders, one query per relation for all
 //! the tickets of a request.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, InputObject, Json, Object, Request, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,7 +15,7 @@ use uuid::Uuid;
 
 use super::enums::ParticipantType;
 use super::fast::Fast;
-use super::loaders::{self, Scope};
+use super::loaders::{self, Found, Loader, Scope};
 use super::tickets::Ticket;
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::domain::conversation as domain;
@@ -736,9 +734,8 @@ pub struct MessagesByTicket(Scope);
 
 impl Loader<i64> for MessagesByTicket {
     type Value = Arc<[messages::Model]>;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, GqlError> {
+    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
         let order = [
             (messages::Column::Time, Order::Asc),
             (messages::Column::Id, Order::Asc),
@@ -768,9 +765,8 @@ pub struct MessageById(Scope);
 
 impl Loader<Uuid> for MessageById {
     type Value = messages::Model;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, GqlError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, Self::Value>, GqlError> {
         loaders::one_per_key::<messages::Entity, _>(&self.0, messages::Column::Id, keys, |m| m.id)
             .await
     }
@@ -781,9 +777,8 @@ pub struct AttachmentsByMessage(Scope);
 
 impl Loader<Uuid> for AttachmentsByMessage {
     type Value = Vec<message_attachments::Model>;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, GqlError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, Self::Value>, GqlError> {
         loaders::many_per_key::<message_attachments::Entity, _>(
             &self.0,
             message_attachments::Column::MessageId,
@@ -800,9 +795,8 @@ pub struct DraftByTicket(Scope);
 
 impl Loader<i64> for DraftByTicket {
     type Value = drafts::Model;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, GqlError> {
+    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
         loaders::one_per_key::<drafts::Entity, _>(&self.0, drafts::Column::TicketId, keys, |d| {
             d.ticket_id
         })
@@ -815,9 +809,8 @@ pub struct DraftAttachmentsByTicket(Scope);
 
 impl Loader<i64> for DraftAttachmentsByTicket {
     type Value = Vec<draft_attachments::Model>;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, GqlError> {
+    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
         loaders::many_per_key::<draft_attachments::Entity, _>(
             &self.0,
             draft_attachments::Column::TicketId,
@@ -834,9 +827,8 @@ pub struct MentionsByTicket(Scope);
 
 impl Loader<i64> for MentionsByTicket {
     type Value = Vec<note_mentions::Model>;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, GqlError> {
+    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
         loaders::many_per_key::<note_mentions::Entity, _>(
             &self.0,
             note_mentions::Column::TicketId,
@@ -856,9 +848,8 @@ pub struct EventLogsByTicket(Scope);
 
 impl Loader<i64> for EventLogsByTicket {
     type Value = Vec<ticket_event_logs::Model>;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, GqlError> {
+    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
         loaders::many_per_key::<ticket_event_logs::Entity, _>(
             &self.0,
             ticket_event_logs::Column::TicketId,

@@ -1,11 +1,9 @@
 //! The site's directory: agents, departments, chatbots, contacts, visitors, tags and views;
 //! their lookups and mutations, and the ticket relations that point at them.
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::dataloader::Loader;
 use async_graphql::{
     Context, Enum, InputObject, MaybeUndefined, Object, Request, SimpleObject, Union,
 };
@@ -16,7 +14,7 @@ use uuid::Uuid;
 
 use super::enums::ParticipantType;
 use super::fast::{Fast, FastUnion, union_variants};
-use super::loaders::{self, Scope, loader};
+use super::loaders::{self, Found, Loader, Scope, loader};
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::Error;
 use crate::domain::directory::{self as domain, Record};
@@ -436,9 +434,8 @@ where
     E::Model: FromRow + Clone,
 {
     type Value = E::Model;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, E::Model>, GqlError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, E::Model>, GqlError> {
         loaders::one_per_key::<E, Uuid>(&self.0, E::id_column(), keys, E::id_of).await
     }
 }
@@ -448,9 +445,8 @@ pub struct TagsByTicket(Scope);
 
 impl Loader<i64> for TagsByTicket {
     type Value = Vec<tags::Model>;
-    type Error = GqlError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<tags::Model>>, GqlError> {
+    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Vec<tags::Model>>, GqlError> {
         use sea_orm::sea_query::{Expr, ExprTrait, Query};
         let site = self.0.actor.site_id;
         // Both sides filtered by the caller's site, as `Principal::find` would. The tag's
@@ -484,7 +480,7 @@ impl Loader<i64> for TagsByTicket {
         let rows = query_all(&self.0.db, statement)
             .await
             .map_err(Error::from)?;
-        let mut grouped: HashMap<i64, Vec<tags::Model>> =
+        let mut grouped: Found<i64, Vec<tags::Model>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in &rows {
             let ticket_id: i64 =
@@ -501,12 +497,11 @@ pub struct ConditionsByView(Scope);
 
 impl Loader<Uuid> for ConditionsByView {
     type Value = Vec<view_conditions::Model>;
-    type Error = GqlError;
 
     async fn load(
         &self,
         keys: &[Uuid],
-    ) -> Result<HashMap<Uuid, Vec<view_conditions::Model>>, GqlError> {
+    ) -> Result<Found<Uuid, Vec<view_conditions::Model>>, GqlError> {
         loaders::many_per_key::<view_conditions::Entity, Uuid>(
             &self.0,
             view_conditions::Column::ViewId,
