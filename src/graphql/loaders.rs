@@ -149,9 +149,13 @@ where
                     }
                 }
             }
-            for (key, reply) in waiting {
+            // The last caller waiting for a key takes its value; any before it get a copy.
+            let mut seen: HashSet<&K, foldhash::fast::RandomState> = HashSet::default();
+            let last: Vec<bool> = waiting.iter().rev().map(|(k, _)| seen.insert(k)).collect();
+            for ((key, reply), last) in waiting.into_iter().zip(last.into_iter().rev()) {
                 let answer = match &failed {
                     Some(e) => Err(e.clone()),
+                    None if last => Ok(found.remove(&key)),
                     None => Ok(found.get(&key).cloned()),
                 };
                 let _ = reply.send(answer);
