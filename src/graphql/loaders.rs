@@ -26,10 +26,12 @@ use super::{GqlError, conversation, directory, tickets};
 use crate::domain::{Principal, SiteScoped};
 use crate::entity::rows::{FromRow, Rows};
 
-/// What a batch finds, by key. Hashed with foldhash rather than std's SipHash: the keys are
-/// ids, and with SipHash these maps and the batcher's key set were 2% of scenario 1's
-/// instructions (callgrind).
-pub type Found<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// How the loaders hash their keys: foldhash rather than std's SipHash. The keys are ids, and
+/// with SipHash the maps and key sets below were 2% of scenario 1's instructions (callgrind).
+type KeyHasher = foldhash::fast::RandomState;
+
+/// What a batch finds, by key.
+pub type Found<K, V> = HashMap<K, V, KeyHasher>;
 
 /// Loads a batch of keys in one go (async-graphql's `Loader`, with our map and error).
 pub trait Loader<K>: Send + Sync + 'static {
@@ -66,7 +68,7 @@ struct Inner<L: Loader<K>, K: Send + Sync + Hash + Eq + Clone + 'static> {
 }
 
 struct Pending<K, V> {
-    keys: HashSet<K, foldhash::fast::RandomState>,
+    keys: HashSet<K, KeyHasher>,
     waiting: Vec<(K, Reply<V>)>,
     /// Whether a caller has taken on running the batch now gathering.
     led: bool,
@@ -150,7 +152,7 @@ where
                 }
             }
             // The last caller waiting for a key takes its value; any before it get a copy.
-            let mut seen: HashSet<&K, foldhash::fast::RandomState> = HashSet::default();
+            let mut seen: HashSet<&K, KeyHasher> = HashSet::default();
             let last: Vec<bool> = waiting.iter().rev().map(|(k, _)| seen.insert(k)).collect();
             for ((key, reply), last) in waiting.into_iter().zip(last.into_iter().rev()) {
                 let answer = match &failed {
