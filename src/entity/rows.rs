@@ -7,8 +7,9 @@
 //! lists the columns in declaration order) and checks NULL before decoding. On SQLite each
 //! value is still converted by sea-orm's own `TryGetable`; on PostgreSQL see [`Cell`].
 //!
-//! Select with [`Rows::rows`] or [`Rows::row`] instead of `all` or `one`. Queries
-//! that choose their own columns keep sea-orm's decoding.
+//! Select with [`Rows::rows`] or [`Rows::row`] instead of `all` or `one`. A query that chooses
+//! its own columns can still decode by position: put an entity's columns first, in order, run
+//! it with [`query_all`] and read the rest with [`Cell::cell`] (the tags loader does).
 
 use std::pin::Pin;
 
@@ -277,8 +278,10 @@ fn decode_all<M: FromRow>(rows: Vec<QueryResult>) -> Result<Vec<M>, DbErr> {
 /// `stmt`'s rows, from sea-orm's driver connection itself. `DatabaseConnection::query_all`
 /// reaches it through two layers of tracing spans whose futures (some 15 KB) are moved whole
 /// three times per statement: that copying was a fifth of scenario 3's instructions
-/// (callgrind). The driver still reports every statement to the connection's metric callback
-/// (the statement count, the tests' SQL log).
+/// (callgrind). The driver's future is boxed where it is made: inline, it made every loader's
+/// future 4.5 KB larger, and tokio moves those as it spawns them (scenario 3 went to 2.79M
+/// instructions instead of down to 1.88M). The driver still reports every statement to the
+/// connection's metric callback (the statement count, the tests' SQL log).
 pub fn query_all(
     db: &DatabaseConnection,
     stmt: Statement,
