@@ -2,7 +2,6 @@
 //! loaders query by key explicitly.
 
 pub mod enums;
-/// Rows decoded by position, for the hot reads.
 pub mod rows;
 
 /// Agents: the people who work tickets in a site.

@@ -245,7 +245,7 @@ where
     Ok(grouped)
 }
 
-/// `column IN (keys)`. On PostgreSQL, a batch of [`ANY_FROM`] keys or more is written
+/// `column IN (keys)`. On PostgreSQL, a batch of `ANY_FROM` keys or more is written
 /// `column = ANY($1)` with the keys bound as one array: one statement text for every such
 /// size, prepared once per connection, and PostgreSQL keeps a generic plan for it. An `IN`
 /// list is a statement of its own for each size, planned at every execution (an agents batch
