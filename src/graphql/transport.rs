@@ -308,22 +308,7 @@ fn serialised(responses: &[Response], batch: bool) -> Vec<u8> {
         .map(|r| json::size_hint(&r.data) + 16)
         .sum();
     let mut out = Vec::with_capacity(hint + 2);
-    let written = (|| {
-        if batch {
-            out.push(b'[');
-        }
-        for (i, response) in responses.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            wire(&mut out, response)?;
-        }
-        if batch {
-            out.push(b']');
-        }
-        Ok::<_, serde_json::Error>(())
-    })();
-    match written {
+    match write_all(&mut out, responses, batch) {
         Ok(()) => out,
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a GraphQL response");
@@ -332,6 +317,22 @@ fn serialised(responses: &[Response], batch: bool) -> Vec<u8> {
                 .into_bytes()
         }
     }
+}
+
+fn write_all(out: &mut Vec<u8>, responses: &[Response], batch: bool) -> serde_json::Result<()> {
+    if batch {
+        out.push(b'[');
+    }
+    for (i, response) in responses.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        wire(out, response)?;
+    }
+    if batch {
+        out.push(b']');
+    }
+    Ok(())
 }
 
 fn with_media(status: StatusCode, media: MediaType, body: Vec<u8>) -> axum::response::Response {
