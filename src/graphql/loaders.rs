@@ -182,8 +182,10 @@ where
     Batcher::new(inner)
 }
 
-/// Adds every loader to a request.
+/// Adds every loader to a request, and the object shapes its resolvers reuse
+/// ([`super::fast::Shapes`]), which are per request too.
 pub fn attach(request: Request, db: &DatabaseConnection, actor: Principal) -> Request {
+    let request = request.data(super::fast::Shapes::default());
     let scope = Scope {
         db: db.clone(),
         actor,

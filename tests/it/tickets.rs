@@ -418,21 +418,28 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
     let app = TestApp::spawn().await;
     let site = app.site.site.id;
     let contact = fixtures::contact(&app.db, site, "Ana Ruiz").await;
-    let tag = vocabulary::tag(&app.db, site, "refund").await;
-    let id = create(
-        &app,
-        json!({
-            "subject": "Parcel missing",
-            "channelId": "email",
-            "contactOrVisitorId": contact,
-            "contactOrVisitorType": "CONTACT",
-            "assigneeId": app.site.admin.id,
-            "assigneeType": "AGENT",
-            "tagIds": [tag],
-            "messages": [{ "body": "Where is it?", "sentById": contact, "sentByType": "CONTACT" }],
-        }),
-    )
-    .await;
+    // Two tickets, so the listed objects share one shape (graphql::fast::Shapes) and each
+    // still gets its own values.
+    let mut tickets = Vec::new();
+    for (subject, tag_name) in [("Parcel missing", "refund"), ("Parcel late", "delay")] {
+        let tag = vocabulary::tag(&app.db, site, tag_name).await;
+        let id = create(
+            &app,
+            json!({
+                "subject": subject,
+                "channelId": "email",
+                "contactOrVisitorId": contact,
+                "contactOrVisitorType": "CONTACT",
+                "assigneeId": app.site.admin.id,
+                "assigneeType": "AGENT",
+                "tagIds": [tag],
+                "messages": [{ "body": format!("Where is it? {subject}"), "sentById": contact, "sentByType": "CONTACT" }],
+            }),
+        )
+        .await;
+        tickets.push((id, subject, tag_name, tag));
+    }
+    let (id, ..) = tickets[0];
 
     // Relations first, leaves after, an alias, a named fragment, an inline one, a field asked
     // twice with different selections, a union with a fragment on the union itself.
@@ -441,13 +448,19 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
         contactOrVisitor { ... on Participant { __typename } ... on Contact { name } ... on Visitor { id } }";
     let query = format!(
         "query($id: Int!) {{ ticket(id: $id) {{ {selection} }} \
-         tickets(first: 1) {{ edges {{ node {{ {selection} }} }} }} }} \
+         tickets(first: 2) {{ edges {{ node {{ {selection} }} }} }} \
+         brief: tickets(first: 2) {{ edges {{ node {{ subject }} }} }} }} \
          fragment More on Ticket {{ priority }}"
     );
     let data = app.graphql(&query, json!({ "id": id })).await;
-    let one = &data["ticket"];
-    let listed = &data["tickets"]["edges"][0]["node"];
-    for ticket in [one, listed] {
+    // Another selection on the same type in the same request has a shape of its own.
+    for edge in data["brief"]["edges"].as_array().expect("edges") {
+        assert_eq!(keys(&edge["node"]), ["subject"]);
+    }
+    let listed = data["tickets"]["edges"].as_array().expect("edges");
+    assert_eq!(listed.len(), 2);
+    let answers = std::iter::once(&data["ticket"]).chain(listed.iter().map(|e| &e["node"]));
+    for ticket in answers {
         assert_eq!(
             keys(ticket),
             [
@@ -461,9 +474,17 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
                 "contactOrVisitor"
             ]
         );
-        assert_eq!(ticket["lastMessage"]["body"], "Where is it?");
+        let (id, subject, tag_name, tag) = *tickets
+            .iter()
+            .find(|(id, ..)| ticket["number"] == *id)
+            .unwrap_or_else(|| panic!("unknown ticket {ticket}"));
         assert_eq!(ticket["number"], id);
-        assert_eq!(ticket["tags"], json!([{ "id": tag, "name": "refund" }]));
+        assert_eq!(ticket["subject"], subject);
+        assert_eq!(
+            ticket["lastMessage"]["body"],
+            format!("Where is it? {subject}")
+        );
+        assert_eq!(ticket["tags"], json!([{ "id": tag, "name": tag_name }]));
         assert_eq!(keys(&ticket["assignee"]), ["name", "__typename"]);
         assert_eq!(ticket["assignee"]["__typename"], "Agent");
         assert_eq!(
