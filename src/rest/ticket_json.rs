@@ -114,16 +114,22 @@ pub fn ticket(mut value: GqlValue) -> GqlValue {
 fn reshape(value: &mut GqlValue) {
     match value {
         GqlValue::Object(map) => {
-            map.swap_remove("__typename");
-            // A Relay connection of messages becomes the plain array of them.
-            if let Some(messages) = map.get_mut("messages")
-                && let GqlValue::Object(connection) = messages
-            {
-                let nodes = connection.swap_remove("nodes").unwrap_or_default();
-                *messages = nodes;
-            }
-            for (key, v) in map.iter_mut() {
-                let spelled = ENUM_KEYS.contains(&key.as_str());
+            // Keys are found in the one pass over the map rather than looked up: a lookup
+            // hashes the key, and a page of 50 tickets holds hundreds of objects.
+            let mut typename = None;
+            for (at, (key, v)) in map.iter_mut().enumerate() {
+                let key = key.as_str();
+                if key == "__typename" {
+                    typename = Some(at);
+                    continue;
+                }
+                // A Relay connection of messages becomes the plain array of them.
+                if key == "messages"
+                    && let GqlValue::Object(connection) = v
+                {
+                    *v = connection.swap_remove("nodes").unwrap_or_default();
+                }
+                let spelled = ENUM_KEYS.contains(&key);
                 match v {
                     GqlValue::Number(n) if key == "ticketId" => {
                         *v = GqlValue::String(n.to_string())
@@ -133,6 +139,10 @@ fn reshape(value: &mut GqlValue) {
                     GqlValue::String(s) if spelled => *s = camel(s),
                     other => reshape(other),
                 }
+            }
+            // As `swap_remove("__typename")` first would leave the keys.
+            if let Some(at) = typename {
+                map.swap_remove_index(at);
             }
         }
         GqlValue::List(items) => items.iter_mut().for_each(reshape),
