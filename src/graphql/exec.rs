@@ -25,6 +25,8 @@ use crate::Error;
 
 /// async-graphql's message when an operation is over `limit_complexity`.
 const TOO_COMPLEX: &str = "Query is too complex.";
+/// The code of our own bad-input errors (`Error::BadInput`).
+const BAD_INPUT: &str = "BAD_USER_INPUT";
 
 /// Runs GraphQL operations for every face (HTTP, WebSocket, the REST shim).
 #[derive(Clone)]
@@ -203,13 +205,17 @@ impl Executor {
 
     /// Gives request errors (validation, unknown operation, bad variables: errors before
     /// anything ran, so with no path and no data) the code GraphQL over HTTP needs to answer
-    /// 400, and the complexity error a message that names the limit.
+    /// 400, and the complexity error a message that names the limit. A field's error without
+    /// a code is async-graphql's own, refusing an argument it could not parse (a malformed
+    /// `UUID`, say: such scalars are parsed as the field runs): it is bad input.
     fn explain(&self, mut response: Response) -> Response {
-        if !matches!(response.data, async_graphql::Value::Null) || response.errors.is_empty() {
-            return response;
-        }
+        let ran = !matches!(response.data, async_graphql::Value::Null);
         for error in &mut response.errors {
             if !error.path.is_empty() {
+                set_code(error, BAD_INPUT);
+                continue;
+            }
+            if ran {
                 continue;
             }
             if error.message == TOO_COMPLEX {

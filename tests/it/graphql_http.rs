@@ -430,6 +430,39 @@ async fn cors_lets_only_the_configured_origins_in() {
 /// A document that passed validation once is not validated in full again while its variables
 /// surely fit their types; a value that does not fit must still be refused as before, as a
 /// validation error with no data, not as an error from inside the run.
+/// A scalar async-graphql parses only as the field runs (`UUID`) answers a malformed value
+/// with the field's path and the code of any bad input, as a literal and as a variable.
+#[tokio::test]
+async fn a_malformed_uuid_is_bad_user_input_at_its_field() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            r#"{ unreadCount(viewIds: ["not a uuid"]) { allCount } }"#,
+            json!({}),
+        ),
+        (
+            "query($ids: [UUID!]!) { unreadCount(viewIds: $ids) { allCount } }",
+            json!({ "ids": ["not a uuid"] }),
+        ),
+    ];
+    for (query, variables) in cases {
+        let (status, body) = app.graphql_with(Some(&app.token), query, variables).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        let error = &body["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {body}"
+        );
+        assert_eq!(error["path"], json!(["unreadCount"]), "{query}: {body}");
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("UUID")),
+            "{query}: {body}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_document_run_before_still_refuses_bad_variables_as_it_did_the_first_time() {
     let app = TestApp::spawn().await;
