@@ -10,17 +10,15 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_graphql::parser::types::{
-    BaseType, ExecutableDocument, OperationDefinition, OperationType, Type,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
 use async_graphql::{
     ErrorExtensionValues, Name, Positioned, Request, Response, ServerError, Value as ConstValue,
-    Variables,
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
 
-use super::AppSchema;
+use super::fits::InputTypes;
 use super::limits::{self, GraphqlLimits, PARSE_FAILED, ServerBuilt, VALIDATION_FAILED};
+use super::{AppSchema, Mutation, Query, Subscription};
 use crate::Error;
 
 /// async-graphql's message when an operation is over `limit_complexity`.
@@ -38,12 +36,13 @@ pub struct Executor {
     trusted: Modes,
     limits: Arc<GraphqlLimits>,
     documents: Arc<Documents>,
+    inputs: Arc<InputTypes>,
 }
 
 /// One schema in async-graphql's two validation modes. `strict` applies every rule of the
 /// spec; `fast` only what does not depend on the document alone (complexity, depth). A kept
 /// document that passed `strict` once runs on `fast` while its variables' values surely fit
-/// their types (`values_fit`): strict validation was a quarter of scenario 3's instructions
+/// their types ([`InputTypes::values_fit`]): strict validation was a quarter of scenario 3's instructions
 /// (callgrind; 8% remain in fast mode), for the same verdict every time.
 #[derive(Clone)]
 pub struct Modes {
@@ -105,6 +104,7 @@ impl Executor {
             trusted,
             limits: Arc::new(limits.clone()),
             documents: Arc::default(),
+            inputs: Arc::new(InputTypes::of::<Query, Mutation, Subscription>()),
         }
     }
 
@@ -123,7 +123,7 @@ impl Executor {
         let name = request.operation_name.clone();
         let name = name.or_else(|| chosen.and_then(|(n, _)| n.map(|n| n.to_string())));
         let fast = parsed.validated.load(Ordering::Relaxed)
-            && chosen.is_some_and(|(_, op)| values_fit(op, &request.variables));
+            && chosen.is_some_and(|(_, op)| self.inputs.values_fit(op, &request.variables));
         let modes = if trusted { &self.trusted } else { &self.public };
         let schema = if fast { &modes.fast } else { &modes.strict }.clone();
         let limit = self.limits.request_timeout;
@@ -235,39 +235,6 @@ impl Executor {
 /// Request errors (validation, a bad variable, an unknown operation) come with neither.
 fn passed_validation(response: &Response) -> bool {
     !matches!(response.data, ConstValue::Null) || response.errors.iter().any(|e| !e.path.is_empty())
-}
-
-/// Whether every variable value sent surely fits its declared type, by rules at least as
-/// strict as async-graphql's validation. That checks a value where its variable is used,
-/// against the argument's type, which validation has already matched with the declared one.
-/// `false` means "not sure" (a null, an enum, an input object, another scalar): the request
-/// is then validated in full, and a bad value is reported as before.
-fn values_fit(operation: &Positioned<OperationDefinition>, variables: &Variables) -> bool {
-    operation.node.variable_definitions.iter().all(|def| {
-        variables
-            .get(&def.node.name.node)
-            .is_none_or(|value| fits(&def.node.var_type.node, value))
-    })
-}
-
-fn fits(ty: &Type, value: &ConstValue) -> bool {
-    match (&ty.base, value) {
-        (_, ConstValue::Null) => false,
-        (BaseType::List(item), ConstValue::List(items)) => {
-            items.iter().all(|v| fits(item.as_ref(), v))
-        }
-        // A single value where a list is expected stands for a list of one.
-        (BaseType::List(item), value) => fits(item.as_ref(), value),
-        (BaseType::Named(name), value) => match (name.as_str(), value) {
-            ("Int", ConstValue::Number(n)) => n.is_i64(),
-            ("String", ConstValue::String(_)) => true,
-            ("Boolean", ConstValue::Boolean(_)) => true,
-            ("ID", ConstValue::String(_)) => true,
-            ("ID", ConstValue::Number(n)) => n.is_i64(),
-            ("UUID", ConstValue::String(s)) => uuid::Uuid::parse_str(s).is_ok(),
-            _ => false,
-        },
-    }
 }
 
 /// The operation async-graphql will run (the one the request names, or the document's only

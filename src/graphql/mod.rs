@@ -6,6 +6,7 @@ mod directory;
 mod enums;
 pub mod exec;
 mod fast;
+mod fits;
 pub mod http;
 pub(crate) mod json;
 mod language;

@@ -492,6 +492,16 @@ async fn a_document_run_before_still_refuses_bad_variables_as_it_did_the_first_t
             json!({ "f": { "keywords": 7 } }),
             json!({ "f": { "keywords": "x" } }),
         ),
+        (
+            by_filter,
+            json!({ "f": { "nope": "x" } }),
+            json!({ "f": { "status": ["NEW"], "keywords": "x" } }),
+        ),
+        (
+            by_filter,
+            json!({ "f": { "status": ["NEW"], "tagId": "not a uuid" } }),
+            json!({ "f": { "status": ["NEW"], "tagId": "01a20afa-b99f-7158-8902-5ce1c3e4d876" } }),
+        ),
     ];
     for (query, bad, good) in cases {
         let first = app.graphql_with(Some(&app.token), query, bad.clone()).await;
