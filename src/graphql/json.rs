@@ -91,6 +91,13 @@ fn string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    // Nearly every string is clean, and most are short (keys, ids, enum names): one check of
+    // the whole string, in words, and one copy.
+    if clean(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut copied = 0;
     loop {
         let at = copied + clean_prefix(&bytes[copied..]);
@@ -108,6 +115,55 @@ fn string(out: &mut Vec<u8>, s: &str) {
 /// serde_json escapes these and nothing else (not DEL, not non-ASCII).
 const fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// Whether no byte of `bytes` needs an escape. Short strings are read as two overlapping
+/// words and checked with bit tricks (SWAR), without a loop or a copy; long ones sixteen bytes
+/// at a time and then their last sixteen, with no early exit, so the compiler vectorises it.
+fn clean(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    match n {
+        0..4 => bytes.iter().all(|&b| !needs_escape(b)),
+        4..8 => {
+            let word = |at: usize| {
+                let mut w = [0; 4];
+                w.copy_from_slice(&bytes[at..at + 4]);
+                u64::from(u32::from_le_bytes(w)) | 0x6161_6161_0000_0000
+            };
+            !dirty_word(word(0)) && !dirty_word(word(n - 4))
+        }
+        8..=16 => {
+            let word = |at: usize| {
+                let mut w = [0; 8];
+                w.copy_from_slice(&bytes[at..at + 8]);
+                u64::from_le_bytes(w)
+            };
+            !dirty_word(word(0)) && !dirty_word(word(n - 8))
+        }
+        _ => {
+            let chunks = bytes.chunks_exact(16);
+            let tail = bytes[n - 16..].first_chunk::<16>().is_some_and(dirty_chunk);
+            !chunks.fold(tail, |any, c| {
+                any | c.first_chunk::<16>().is_some_and(dirty_chunk)
+            })
+        }
+    }
+}
+
+/// Whether a byte of `word` needs an escape: one below 0x20 (exact for a bound up to 0x80),
+/// a quote or a backslash (a zero byte after an XOR with it).
+fn dirty_word(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * b'"' as u64), 1);
+    let backslash = below(word ^ (ONES * b'\\' as u64), 1);
+    control | quote | backslash != 0
+}
+
+fn dirty_chunk(chunk: &[u8; 16]) -> bool {
+    chunk.iter().fold(false, |any, &b| any | needs_escape(b))
 }
 
 /// How many bytes at the start of `bytes` need no escape. Checked sixteen at a time, with no
@@ -200,11 +256,31 @@ mod tests {
 
     #[test]
     fn every_ascii_character_at_every_position_of_a_word_is_written_as_serde_json_writes_it() {
-        for byte in 0u8..128 {
-            for at in 0..17 {
-                let mut s = "a".repeat(17);
-                s.replace_range(at..at + 1, &char::from(byte).to_string());
-                same_as_serde_json(&Value::String(s));
+        // Every length from 1 to 40 covers each way `clean` reads a string.
+        for len in 1..=40 {
+            for byte in 0u8..128 {
+                for at in 0..len {
+                    let mut s = "a".repeat(len);
+                    s.replace_range(at..at + 1, &char::from(byte).to_string());
+                    same_as_serde_json(&Value::String(s));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_needs_an_escape_exactly_when_one_of_its_bytes_does() {
+        // Each byte value at each position of a word, among bytes that need none; and next
+        // to bytes around the bounds (0x1f/0x20, 0x7f/0x80, 0xff), which the bit tricks'
+        // borrows could confuse.
+        for fill in [b'a', 0x20, 0x21, 0x7f, 0x80, 0xff, b'"' + 1, b'\\' + 1] {
+            for byte in 0..=255u8 {
+                for at in 0..8 {
+                    let mut word = [fill; 8];
+                    word[at] = byte;
+                    let expected = word.iter().any(|&b| needs_escape(b));
+                    assert_eq!(dirty_word(u64::from_le_bytes(word)), expected, "{word:?}");
+                }
             }
         }
     }
