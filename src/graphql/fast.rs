@@ -194,17 +194,21 @@ pub async fn resolve_member<'a, T: ObjectType>(
         }
     }
 
-    // As async-graphql does: a failed field fails the object, and the nearest nullable field
-    // above answers null with the error. Fields are tried in order of selection.
-    if let Some((_, e)) = failed.into_iter().min_by_key(|(i, _)| *i) {
-        return Err(e);
-    }
-    if let Some(shapes) = ctx.data_opt::<Shapes>() {
+    if failed.is_empty()
+        && let Some(shapes) = ctx.data_opt::<Shapes>()
+    {
         return Ok(shapes.of(ctx.item, &typename, of, &selected).fill(answers));
     }
+    // A failed field leaves its key out and reports its error, in order of selection.
+    failed.sort_by_key(|(i, _)| *i);
+    let mut failed = failed.into_iter().peekable();
     let mut map: IndexMap<Name, Value> = IndexMap::with_capacity(selected.len());
-    for (s, value) in selected.iter().zip(answers) {
-        insert(&mut map, s.field.node.response_key().node.clone(), value);
+    for (i, (s, value)) in selected.iter().zip(answers).enumerate() {
+        if let Some((_, e)) = failed.next_if(|(at, _)| *at == i) {
+            ctx.add_error(e);
+        } else {
+            insert(&mut map, s.field.node.response_key().node.clone(), value);
+        }
     }
     Ok(if map.is_empty() {
         Value::Null

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::harness::{TestApp, fixtures, vocabulary};
-use crate::ticket_list::{create, create_about};
+use crate::ticket_list::create;
 
 const TICKET_FIELDS: &str =
     "id subject originalConversationId assigneeId assigneeType departmentAssigneeId
@@ -492,45 +492,6 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
             json!({ "__typename": "Contact", "name": "Ana Ruiz" })
         );
     }
-}
-
-/// A field that fails fails its object, as the GraphQL spec has it for a non-null field: the
-/// nearest nullable field above (here each edge) answers null, and the error names the
-/// field's path. No object is answered with the failed key left out.
-#[tokio::test]
-async fn a_failing_field_nulls_the_nearest_nullable_field_above_it() {
-    let app = TestApp::spawn().await;
-    let site = app.site.site.id;
-    let contact = fixtures::contact(&app.db, site, "Ana Ruiz").await;
-    for subject in ["Parcel missing", "Parcel late"] {
-        create_about(&app, contact, subject).await;
-    }
-    let query = "{ tickets(first: 2) { edges { node { id subject \
-        messages(first: 500) { edges { node { id } } } } } } }";
-    let (status, body) = app.graphql_with(Some(&app.token), query, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        body["data"]["tickets"]["edges"],
-        json!([null, null]),
-        "{body}"
-    );
-    let errors = body["errors"].as_array().expect("errors");
-    let mut paths: Vec<String> = errors.iter().map(|e| e["path"].to_string()).collect();
-    paths.sort();
-    assert_eq!(
-        paths,
-        [
-            r#"["tickets","edges",0,"node","messages"]"#,
-            r#"["tickets","edges",1,"node","messages"]"#
-        ],
-        "{body}"
-    );
-    assert!(
-        errors
-            .iter()
-            .all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"),
-        "{body}"
-    );
 }
 
 /// Relations load in batches written two ways on PostgreSQL (an `IN` list for a few keys, one
