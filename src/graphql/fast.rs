@@ -9,10 +9,12 @@
 //!   without a box: nearly all of them are ready at once, and a leaf that loads (`tagIds`)
 //!   still joins the batch of its siblings, which the enclosing list polls in the same pass;
 //! - the fields with selections (relations) run concurrently, as before;
-//! - the answers go into a map sized once, in the order of the selection.
+//! - the answers go into a clone of the selection's map of keys ([`Shapes`]), in the order of
+//!   the selection.
 //!
 //! The answer is the same value async-graphql builds: same keys, same order of selection,
-//! same errors with the same paths, and fields of one response key merged. Type information
+//! same errors with the same paths (a failed field's key left out), and fields of one
+//! response key merged. Type information
 //! is the wrapped type's, so the schema does not change. It calls no field extension: the
 //! schema has none (the executor in `exec.rs` does that work once per request instead).
 
@@ -225,6 +227,9 @@ pub async fn resolve_member<'a, T: ObjectType>(
 /// key by key, each object hashed every key with the map's SipHash, which was 10% of
 /// scenario 2's instructions. A shape is that map built once, with null values: each object
 /// clones it (the hashes are copied, not computed) and sets its values by position.
+///
+/// Shapes must live no longer than the request's document: never put them in the schema's
+/// or a connection's data, where another document could come to lie at the same address.
 #[derive(Default)]
 pub struct Shapes(Mutex<Vec<Arc<Shape>>>);
 
@@ -290,6 +295,11 @@ impl Shape {
     /// The object of these answers (one per selected field, in order), as [`insert`] would
     /// have built it key by key.
     fn fill(&self, answers: Vec<Value>) -> Value {
+        debug_assert_eq!(
+            self.slots.len(),
+            answers.len(),
+            "a shape of another selection"
+        );
         if self.keys.is_empty() {
             return Value::Null;
         }

@@ -418,10 +418,17 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
     let app = TestApp::spawn().await;
     let site = app.site.site.id;
     let contact = fixtures::contact(&app.db, site, "Ana Ruiz").await;
+    let bot = fixtures::chatbot(&app.db, site, "Sorter").await;
     // Two tickets, so the listed objects share one shape (graphql::fast::Shapes) and each
-    // still gets its own values.
+    // still gets its own values; their assignees, an agent and a chatbot, are one selection
+    // on two types, so two shapes.
     let mut tickets = Vec::new();
-    for (subject, tag_name) in [("Parcel missing", "refund"), ("Parcel late", "delay")] {
+    let assignees = [(app.site.admin.id, "AGENT"), (bot, "CHATBOT")];
+    for ((subject, tag_name), (assignee, kind)) in
+        [("Parcel missing", "refund"), ("Parcel late", "delay")]
+            .into_iter()
+            .zip(assignees)
+    {
         let tag = vocabulary::tag(&app.db, site, tag_name).await;
         let id = create(
             &app,
@@ -430,8 +437,8 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
                 "channelId": "email",
                 "contactOrVisitorId": contact,
                 "contactOrVisitorType": "CONTACT",
-                "assigneeId": app.site.admin.id,
-                "assigneeType": "AGENT",
+                "assigneeId": assignee,
+                "assigneeType": kind,
                 "tagIds": [tag],
                 "messages": [{ "body": format!("Where is it? {subject}"), "sentById": contact, "sentByType": "CONTACT" }],
             }),
@@ -485,8 +492,12 @@ async fn a_ticket_answers_in_the_order_asked_with_fragments_spread_and_repeated_
             format!("Where is it? {subject}")
         );
         assert_eq!(ticket["tags"], json!([{ "id": tag, "name": tag_name }]));
-        assert_eq!(keys(&ticket["assignee"]), ["name", "__typename"]);
-        assert_eq!(ticket["assignee"]["__typename"], "Agent");
+        if subject == "Parcel missing" {
+            assert_eq!(keys(&ticket["assignee"]), ["name", "__typename"]);
+            assert_eq!(ticket["assignee"]["__typename"], "Agent");
+        } else {
+            assert_eq!(ticket["assignee"], json!({ "__typename": "Chatbot" }));
+        }
         assert_eq!(
             ticket["contactOrVisitor"],
             json!({ "__typename": "Contact", "name": "Ana Ruiz" })
