@@ -23,8 +23,9 @@ use crate::Error;
 
 /// async-graphql's message when an operation is over `limit_complexity`.
 const TOO_COMPLEX: &str = "Query is too complex.";
-/// The code of our own bad-input errors (`Error::BadInput`).
-const BAD_INPUT: &str = "BAD_USER_INPUT";
+/// How async-graphql's messages for a value it could not parse begin (`InputValueError`'s
+/// `custom` and `expected_type`).
+const COERCION_FAILED: &[&str] = &["Failed to parse \"", "Expected input type \""];
 
 /// Runs GraphQL operations for every face (HTTP, WebSocket, the REST shim).
 #[derive(Clone)]
@@ -205,14 +206,16 @@ impl Executor {
 
     /// Gives request errors (validation, unknown operation, bad variables: errors before
     /// anything ran, so with no path and no data) the code GraphQL over HTTP needs to answer
-    /// 400, and the complexity error a message that names the limit. A field's error without
-    /// a code is async-graphql's own, refusing an argument it could not parse (a malformed
-    /// `UUID`, say: such scalars are parsed as the field runs): it is bad input.
+    /// 400, and the complexity error a message that names the limit. A scalar async-graphql
+    /// parses only as its field runs (a malformed `UUID`) fails at that field: that is a value
+    /// GraphQL cannot coerce too, and gets the same code.
     fn explain(&self, mut response: Response) -> Response {
         let ran = !matches!(response.data, async_graphql::Value::Null);
         for error in &mut response.errors {
             if !error.path.is_empty() {
-                set_code(error, BAD_INPUT);
+                if COERCION_FAILED.iter().any(|p| error.message.starts_with(p)) {
+                    set_code(error, VALIDATION_FAILED);
+                }
                 continue;
             }
             if ran {

@@ -427,13 +427,11 @@ async fn cors_lets_only_the_configured_origins_in() {
     );
 }
 
-/// A document that passed validation once is not validated in full again while its variables
-/// surely fit their types; a value that does not fit must still be refused as before, as a
-/// validation error with no data, not as an error from inside the run.
 /// A scalar async-graphql parses only as the field runs (`UUID`) answers a malformed value
-/// with the field's path and the code of any bad input, as a literal and as a variable.
+/// at the field's path, with the code of any value GraphQL cannot coerce, as a literal and
+/// as a variable.
 #[tokio::test]
-async fn a_malformed_uuid_is_bad_user_input_at_its_field() {
+async fn a_malformed_uuid_is_refused_at_its_field_as_a_value_graphql_cannot_coerce() {
     let app = TestApp::spawn().await;
     let cases = [
         (
@@ -450,7 +448,7 @@ async fn a_malformed_uuid_is_bad_user_input_at_its_field() {
         assert_eq!(status, StatusCode::OK, "{query}: {body}");
         let error = &body["errors"][0];
         assert_eq!(
-            error["extensions"]["code"], "BAD_USER_INPUT",
+            error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
             "{query}: {body}"
         );
         assert_eq!(error["path"], json!(["unreadCount"]), "{query}: {body}");
@@ -463,69 +461,100 @@ async fn a_malformed_uuid_is_bad_user_input_at_its_field() {
     }
 }
 
+/// A document that passed validation once is not validated in full again while its variables
+/// surely fit their types; a value that does not fit must still be refused as before: as a
+/// validation error with no data, or, for a malformed UUID (which only the run parses), at
+/// its field. Each case has a document of its own (an alias names it), so its first bad
+/// request runs before the document was ever validated, and the one after the good ones
+/// after.
 #[tokio::test]
 async fn a_document_run_before_still_refuses_bad_variables_as_it_did_the_first_time() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
     let id = create_about(&app, contact, "Kept").await;
-    let by_id = "query($id: Int!) { ticket(id: $id) { id } }";
-    let by_ids = "query($ids: [UUID!]!) { unreadCount(viewIds: $ids) { allCount } }";
-    let by_filter =
-        "query($f: TicketFilter) { tickets(first: 1, filter: $f) { edges { node { id } } } }";
+    let by_id = |n: usize| format!("query($id: Int!) {{ c{n}: ticket(id: $id) {{ id }} }}");
+    let by_ids = |n: usize| {
+        format!("query($ids: [UUID!]!) {{ c{n}: unreadCount(viewIds: $ids) {{ allCount }} }}")
+    };
+    let by_filter = |n: usize| {
+        format!(
+            "query($f: TicketFilter) {{ c{n}: tickets(first: 1, filter: $f) {{ edges {{ node {{ id }} }} }} }}"
+        )
+    };
+    let uuid = "01a20afa-b99f-7158-8902-5ce1c3e4d876";
+    // (document, bad variables, good variables, whether the bad value is refused in the run)
     let cases = [
-        (by_id, json!({ "id": "seven" }), json!({ "id": id })),
-        (by_id, json!({ "id": null }), json!({ "id": id })),
-        (by_id, json!({ "id": 1.5 }), json!({ "id": id })),
         (
-            by_ids,
+            by_id(0),
+            json!({ "id": "seven" }),
+            json!({ "id": id }),
+            false,
+        ),
+        (by_id(1), json!({ "id": null }), json!({ "id": id }), false),
+        (by_id(2), json!({ "id": 1.5 }), json!({ "id": id }), false),
+        (
+            by_ids(3),
             json!({ "ids": ["not a uuid"] }),
             json!({ "ids": [] }),
-        ),
-        (by_ids, json!({ "ids": [7] }), json!({ "ids": [] })),
-        (
-            by_filter,
-            json!({ "f": { "statuses": ["NOPE"] } }),
-            json!({ "f": {} }),
+            true,
         ),
         (
-            by_filter,
+            by_ids(4),
+            json!({ "ids": [7] }),
+            json!({ "ids": [] }),
+            true,
+        ),
+        (
+            by_filter(5),
+            json!({ "f": { "status": ["NOPE"] } }),
+            json!({ "f": { "status": ["NEW"] } }),
+            false,
+        ),
+        (
+            by_filter(6),
             json!({ "f": { "keywords": 7 } }),
             json!({ "f": { "keywords": "x" } }),
+            false,
         ),
         (
-            by_filter,
+            by_filter(7),
             json!({ "f": { "nope": "x" } }),
             json!({ "f": { "status": ["NEW"], "keywords": "x" } }),
+            false,
         ),
         (
-            by_filter,
-            json!({ "f": { "status": ["NEW"], "tagId": "not a uuid" } }),
-            json!({ "f": { "status": ["NEW"], "tagId": "01a20afa-b99f-7158-8902-5ce1c3e4d876" } }),
+            by_filter(8),
+            json!({ "f": { "tagId": "not a uuid" } }),
+            json!({ "f": { "tagId": uuid } }),
+            true,
         ),
     ];
-    for (query, bad, good) in cases {
-        let first = app.graphql_with(Some(&app.token), query, bad.clone()).await;
-        assert!(
-            first.1["errors"][0].is_object(),
+    for (query, bad, good, in_the_run) in cases {
+        let first = app
+            .graphql_with(Some(&app.token), &query, bad.clone())
+            .await;
+        let error = &first.1["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
             "{query} {bad}: {}",
             first.1
         );
-        if query == by_id {
-            assert_eq!(
-                first.1["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
-                "{query} {bad}: {}",
-                first.1
-            );
+        if in_the_run {
+            assert!(error["path"].is_array(), "{query} {bad}: {}", first.1);
+        } else {
+            assert!(error.get("path").is_none(), "{query} {bad}: {}", first.1);
             assert!(first.1.get("data").is_none(), "{query} {bad}: {}", first.1);
         }
         for _ in 0..2 {
             let (status, body) = app
-                .graphql_with(Some(&app.token), query, good.clone())
+                .graphql_with(Some(&app.token), &query, good.clone())
                 .await;
             assert_eq!(status, StatusCode::OK, "{query} {good}: {body}");
             assert!(body.get("errors").is_none(), "{query} {good}: {body}");
         }
-        let again = app.graphql_with(Some(&app.token), query, bad.clone()).await;
+        let again = app
+            .graphql_with(Some(&app.token), &query, bad.clone())
+            .await;
         assert_eq!(again, first, "{query} {bad}");
     }
 }
