@@ -498,12 +498,7 @@ async fn a_document_run_before_still_refuses_bad_variables_as_it_did_the_first_t
             json!({ "ids": [] }),
             true,
         ),
-        (
-            by_ids(4),
-            json!({ "ids": [7] }),
-            json!({ "ids": [] }),
-            true,
-        ),
+        (by_ids(4), json!({ "ids": [7] }), json!({ "ids": [] }), true),
         (
             by_filter(5),
             json!({ "f": { "status": ["NOPE"] } }),
