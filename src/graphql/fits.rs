@@ -149,9 +149,20 @@ mod tests {
     }
 
     #[test]
-    fn an_input_object_missing_a_required_field_does_not_fit() {
+    fn a_mutation_input_fits_with_every_required_field_and_not_without_one() {
         let create = "mutation($in: CreateTicketInput!) { createTicket(input: $in) { id } }";
-        assert!(!fit(create, json!({ "in": {} })));
+        let whole = json!({
+            "subject": "Parcel missing",
+            "channelId": "email",
+            "contactOrVisitorId": "01a20afa-b99f-7158-8902-5ce1c3e4d876",
+            "priority": "HIGH",
+        });
+        assert!(fit(create, json!({ "in": whole })));
+        for required in ["subject", "channelId", "contactOrVisitorId"] {
+            let mut partial = whole.clone();
+            partial.as_object_mut().unwrap().remove(required);
+            assert!(!fit(create, json!({ "in": partial })), "without {required}");
+        }
     }
 
     #[test]
