@@ -162,6 +162,8 @@ fn dirty_word(word: u64) -> bool {
     control | quote | backslash != 0
 }
 
+/// Whether a byte of `chunk` needs an escape, with no early exit, so that the compiler makes
+/// it a few vector instructions.
 fn dirty_chunk(chunk: &[u8; 16]) -> bool {
     chunk.iter().fold(false, |any, &b| any | needs_escape(b))
 }
@@ -170,10 +172,9 @@ fn dirty_chunk(chunk: &[u8; 16]) -> bool {
 /// early exit inside a chunk, so that the compiler makes it a few vector instructions; the
 /// last few bytes are padded with a clean one.
 fn clean_prefix(bytes: &[u8]) -> usize {
-    let dirty = |chunk: &[u8; 16]| chunk.iter().fold(false, |any, &b| any | needs_escape(b));
     let mut at = 0;
     while let Some(chunk) = bytes[at..].first_chunk::<16>() {
-        if dirty(chunk) {
+        if dirty_chunk(chunk) {
             break;
         }
         at += 16;
@@ -182,7 +183,7 @@ fn clean_prefix(bytes: &[u8]) -> usize {
     if rest.len() < 16 {
         let mut padded = [b'a'; 16];
         padded[..rest.len()].copy_from_slice(rest);
-        if !dirty(&padded) {
+        if !dirty_chunk(&padded) {
             return bytes.len();
         }
     }
