@@ -43,8 +43,8 @@ pub struct Executor {
 /// One schema in async-graphql's two validation modes. `strict` applies every rule of the
 /// spec; `fast` only what does not depend on the document alone (complexity, depth). A kept
 /// document that passed `strict` once runs on `fast` while its variables' values surely fit
-/// their types ([`InputTypes::values_fit`]): strict validation was a quarter of scenario 3's instructions
-/// (callgrind; 8% remain in fast mode), for the same verdict every time.
+/// their types ([`InputTypes::values_fit`]): strict validation was a quarter of scenario 3's
+/// instructions (callgrind; 8% remain in fast mode), for the same verdict every time.
 #[derive(Clone)]
 pub struct Modes {
     pub strict: AppSchema,

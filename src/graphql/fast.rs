@@ -14,9 +14,9 @@
 //!
 //! The answer is the same value async-graphql builds: same keys, same order of selection,
 //! same errors with the same paths (a failed field's key left out), and fields of one
-//! response key merged. Type information
-//! is the wrapped type's, so the schema does not change. It calls no field extension: the
-//! schema has none (the executor in `exec.rs` does that work once per request instead).
+//! response key merged. Type information is the wrapped type's, so the schema does not
+//! change. It calls no field extension: the schema has none (the executor in `exec.rs` does
+//! that work once per request instead).
 
 use std::borrow::Cow;
 use std::future::Future;

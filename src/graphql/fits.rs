@@ -14,7 +14,6 @@ use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{ObjectType, Positioned, SubscriptionType, Value, Variables};
 
 /// The schema's input objects and enums, by name.
-#[derive(Default)]
 pub struct InputTypes(HashMap<String, Input>);
 
 enum Input {

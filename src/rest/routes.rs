@@ -236,17 +236,10 @@ pub async fn list(
     };
     let origin = origin(&headers);
     let link = |i: i64| GqlValue::String(format!("{origin}{}", page_link(&params, i)));
-    let previous = if index > 1 {
-        link(index - 1)
-    } else {
-        GqlValue::Null
-    };
-    let more = index.saturating_mul(size) < total;
-    let next = if more {
-        link(index + 1)
-    } else {
-        GqlValue::Null
-    };
+    let previous = (index > 1).then(|| link(index - 1)).unwrap_or_default();
+    let next = (index.saturating_mul(size) < total)
+        .then(|| link(index + 1))
+        .unwrap_or_default();
     // The body of `GET /tickets`, in the spec's key order.
     let page = [
         ("tickets", GqlValue::List(tickets)),
