@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Principal;
-use crate::entity::rows::Rows;
+use crate::entity::rows::{Columns, Rows};
 use crate::entity::*;
 use crate::{Error, Result};
 
@@ -102,13 +102,15 @@ pub struct TicketPage {
     pub has_next: bool,
 }
 
-/// One page of the caller's tickets, in `sort` order.
+/// One page of the caller's tickets, in `sort` order, read as far as `columns` say (the id
+/// and the sort's column always, for the page's cursors; a keyword search reads them all).
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Principal,
     filter: &TicketFilter,
     sort: Sort,
     page: Page,
+    columns: Columns,
 ) -> Result<TicketPage> {
     let (n, cursor, forward) = match page {
         Page::First { n, after } => (n, after, true),
@@ -145,8 +147,11 @@ pub async fn list(
     let mut rows = match keyword_walk(db, actor, filter, sort.field, &order, n, &page_of).await? {
         Some(rows) => rows,
         None => {
+            let columns = columns
+                .with::<tickets::Entity>(tickets::Column::Id)
+                .with::<tickets::Entity>(sort_column(sort.field));
             ordered(filtered(db, actor, filter).await?)
-                .rows_page(db, n + 1, 0)
+                .rows_page(db, n + 1, 0, columns)
                 .await?
         }
     };
@@ -401,7 +406,7 @@ pub(crate) fn has_tag_in(actor: &Principal, tags: Vec<Uuid>) -> SimpleExpr {
 pub const DEFAULT_OFFSET_PAGE: u64 = 50;
 
 /// One numbered page of the caller's tickets in `sort` order, and how many match in all.
-/// `page_index` counts from 1; `page_size` is 1 to [`MAX_PAGE`].
+/// `page_index` counts from 1; `page_size` is 1 to [`MAX_PAGE`]. Only `columns` are read.
 pub async fn offset_page(
     db: &DatabaseConnection,
     actor: &Principal,
@@ -409,6 +414,7 @@ pub async fn offset_page(
     sort: Sort,
     page_index: u64,
     page_size: u64,
+    columns: Columns,
 ) -> Result<(Vec<tickets::Model>, u64)> {
     if page_index < 1 {
         return Err(Error::bad_input(
@@ -432,7 +438,12 @@ pub async fn offset_page(
     let rows = query
         .order_by(sort_column(sort.field), order.clone())
         .order_by(tickets::Column::Id, order)
-        .rows_page(db, page_size, (page_index - 1).saturating_mul(page_size))
+        .rows_page(
+            db,
+            page_size,
+            (page_index - 1).saturating_mul(page_size),
+            columns,
+        )
         .await?;
     Ok((rows, total))
 }

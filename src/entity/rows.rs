@@ -19,7 +19,7 @@ use sea_orm::sqlx::postgres::{PgValueFormat, PgValueRef, Postgres};
 use sea_orm::sqlx::{self, Decode, Row as _, ValueRef as _};
 use sea_orm::{
     ActiveEnum, ConnectionTrait, DatabaseConnection, DatabaseConnectionType, DbErr, EntityTrait,
-    FromQueryResult, QueryResult, QueryTrait, RuntimeErr, Select, Statement,
+    Iterable, QueryResult, QuerySelect, QueryTrait, RuntimeErr, Select, Statement,
 };
 
 use super::enums::{
@@ -31,8 +31,87 @@ pub trait FromRow: Sized + Send + Sync {
     /// The column names in the order decoded, for the test that they match the entity's.
     const COLUMNS: &'static [&'static str];
 
-    fn from_row(row: &QueryResult) -> Result<Self, DbErr>;
+    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+        Self::from_row_of(row, Columns::ALL)
+    }
+
+    /// A model from a row that holds only `columns`, in order; every other field is
+    /// [`Blank`].
+    fn from_row_of(row: &QueryResult, columns: Columns) -> Result<Self, DbErr>;
 }
+
+/// Which of an entity's columns a select reads: bit `i` stands for the `i`th of
+/// [`FromRow::COLUMNS`]. A model read with fewer than all of them holds [`Blank`] values in the
+/// others, so only a caller that knows which fields it will read may ask for fewer (the ticket
+/// lists and the last-message loader do, through `graphql::loaders::columns_for`). Reading every column of a page costs both
+/// sides: PostgreSQL sends each value, and each is decoded here (a ticket has 43 columns, the
+/// inbox reads 12 of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns(u64);
+
+impl Columns {
+    pub const ALL: Columns = Columns(u64::MAX);
+    pub const NONE: Columns = Columns(0);
+
+    /// These columns and `column` of entity `E`.
+    #[must_use]
+    pub fn with<E: EntityTrait>(self, column: E::Column) -> Self
+    where
+        E::Model: FromRow,
+    {
+        let name = sea_orm::IdenStatic::as_str(&column);
+        // Not `trim_start_matches`: a string pattern builds a searcher per call, and a list's
+        // columns are worked out at every request.
+        match E::Model::COLUMNS
+            .iter()
+            .position(|c| c.strip_prefix("r#").unwrap_or(c) == name)
+        {
+            Some(i) => Columns(self.0 | 1 << i),
+            // Not a column this decoder knows: read them all rather than guess.
+            None => Columns::ALL,
+        }
+    }
+
+    pub fn union(self, other: Columns) -> Self {
+        Columns(self.0 | other.0)
+    }
+
+    pub fn has(self, index: usize) -> bool {
+        self.0 & (1 << index) != 0
+    }
+
+    /// Whether these are all `width` columns of an entity.
+    fn all_of(self, width: usize) -> bool {
+        (0..width).all(|i| self.has(i))
+    }
+
+    fn count_of(self, width: usize) -> usize {
+        (0..width).filter(|&i| self.has(i)).count()
+    }
+}
+
+/// The value of a field whose column was not read ([`Columns`]).
+pub trait Blank {
+    fn blank() -> Self;
+}
+
+impl<T> Blank for Option<T> {
+    fn blank() -> Self {
+        None
+    }
+}
+
+macro_rules! blank_defaults {
+    ($($t:ty),+ $(,)?) => {
+        $(impl Blank for $t {
+            fn blank() -> Self {
+                <$t>::default()
+            }
+        })+
+    };
+}
+
+blank_defaults!(i32, i64, bool, String, Uuid, Json, DateTimeUtc);
 
 /// One value of a row, read by position.
 ///
@@ -132,6 +211,12 @@ macro_rules! enum_cells {
             fn other(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
                 <$t as ActiveEnum>::try_from_value(&String::other(row, index)?)
             }
+        }
+
+        impl Blank for $t {
+            fn blank() -> Self {
+                <$t as sea_orm::Iterable>::iter().next().expect("an enum has a variant")
+            }
         })+
     };
 }
@@ -153,13 +238,20 @@ macro_rules! from_row {
         $(impl FromRow for super::$entity::Model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
 
-            fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
-                let mut index = 0;
+            fn from_row_of(row: &QueryResult, columns: Columns) -> Result<Self, DbErr> {
+                // `field` counts the entity's columns, `index` the row's.
+                let (mut field, mut index) = (0, 0);
                 let mut next = || {
-                    index += 1;
-                    index - 1
+                    field += 1;
+                    columns.has(field - 1).then(|| {
+                        index += 1;
+                        index - 1
+                    })
                 };
-                Ok(Self { $($field: Cell::cell(row, next())?),+ })
+                Ok(Self { $($field: match next() {
+                    Some(i) => Cell::cell(row, i)?,
+                    None => Blank::blank(),
+                }),+ })
             }
         })+
 
@@ -193,32 +285,6 @@ from_row! {
     tags { id, site_id, name, created_time }
 }
 
-/// A model read through [`FromRow`], for sea-orm's `into_model`.
-struct Positional<M>(M);
-
-impl<M: FromRow> FromQueryResult for Positional<M> {
-    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
-        // A prefix means a joined select, whose columns are not the entity's alone.
-        if !prefix.is_empty() {
-            return Err(DbErr::Type(format!(
-                "positional rows are not prefixed ({prefix})"
-            )));
-        }
-        // A select that chose its own columns would decode the wrong ones: refuse it instead.
-        let width = row
-            .try_as_pg_row()
-            .map(|r| r.len())
-            .or_else(|| row.try_as_sqlite_row().map(|r| r.len()));
-        if let Some(width) = width.filter(|&w| w != M::COLUMNS.len()) {
-            return Err(DbErr::Type(format!(
-                "a positional row has {width} columns, its entity {}",
-                M::COLUMNS.len()
-            )));
-        }
-        M::from_row(row).map(Positional)
-    }
-}
-
 /// `all` and `one` for selects of a whole entity, decoding by position.
 pub trait Rows<E: EntityTrait> {
     fn rows(
@@ -229,16 +295,23 @@ pub trait Rows<E: EntityTrait> {
         self,
         db: &DatabaseConnection,
     ) -> impl Future<Output = Result<Option<E::Model>, DbErr>> + Send;
+    /// `rows`, reading only `columns` ([`Columns`]).
+    fn rows_reading(
+        self,
+        db: &DatabaseConnection,
+        columns: Columns,
+    ) -> impl Future<Output = Result<Vec<E::Model>, DbErr>> + Send;
     /// `rows` of a select with no limit or offset of its own, `LIMIT limit` and `OFFSET offset`
     /// (when not 0) written into the SQL rather than bound. PostgreSQL cannot know a bound
     /// limit or offset, so it plans such a statement again at every execution (0.16 ms of the
     /// ticket page's 0.35 ms, measured under load); with them in the text, it keeps one plan
-    /// per connection and page position.
+    /// per connection and page position. Only `columns` are read ([`Columns`]).
     fn rows_page(
         self,
         db: &DatabaseConnection,
         limit: u64,
         offset: u64,
+        columns: Columns,
     ) -> impl Future<Output = Result<Vec<E::Model>, DbErr>> + Send;
 }
 
@@ -247,11 +320,24 @@ where
     E::Model: FromRow,
 {
     async fn rows(self, db: &DatabaseConnection) -> Result<Vec<E::Model>, DbErr> {
-        decode_all(query_all(db, self.build(db.get_database_backend())).await?)
+        self.rows_reading(db, Columns::ALL).await
+    }
+
+    async fn rows_reading(
+        self,
+        db: &DatabaseConnection,
+        columns: Columns,
+    ) -> Result<Vec<E::Model>, DbErr> {
+        let statement = reading(self, columns).build(db.get_database_backend());
+        decode_all(query_all(db, statement).await?, columns)
     }
 
     async fn row(self, db: &DatabaseConnection) -> Result<Option<E::Model>, DbErr> {
-        Ok(self.rows_page(db, 1, 0).await?.into_iter().next())
+        Ok(self
+            .rows_page(db, 1, 0, Columns::ALL)
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn rows_page(
@@ -259,19 +345,50 @@ where
         db: &DatabaseConnection,
         limit: u64,
         offset: u64,
+        columns: Columns,
     ) -> Result<Vec<E::Model>, DbErr> {
-        let mut statement = self.build(db.get_database_backend());
+        let mut statement = reading(self, columns).build(db.get_database_backend());
         statement.sql.push_str(&format!(" LIMIT {limit}"));
         if offset > 0 {
             statement.sql.push_str(&format!(" OFFSET {offset}"));
         }
-        decode_all(query_all(db, statement).await?)
+        decode_all(query_all(db, statement).await?, columns)
     }
 }
 
-fn decode_all<M: FromRow>(rows: Vec<QueryResult>) -> Result<Vec<M>, DbErr> {
+/// `select` (of every column, as `Entity::find()` makes it) reading only `columns`.
+fn reading<E: EntityTrait>(select: Select<E>, columns: Columns) -> Select<E>
+where
+    E::Model: FromRow,
+{
+    if columns.all_of(E::Model::COLUMNS.len()) {
+        return select;
+    }
+    // `Entity::find()` lists every column in declaration order; these keep that order.
+    let chosen = E::Column::iter()
+        .enumerate()
+        .filter(|(i, _)| columns.has(*i))
+        .map(|(_, c)| c);
+    QuerySelect::select_only(select).columns(chosen)
+}
+
+/// Decodes rows that hold `columns` of `M`'s entity. A row of another width is refused rather
+/// than decoded into the wrong fields.
+fn decode_all<M: FromRow>(rows: Vec<QueryResult>, columns: Columns) -> Result<Vec<M>, DbErr> {
+    let expected = columns.count_of(M::COLUMNS.len());
     rows.iter()
-        .map(|r| Positional::<M>::from_query_result(r, "").map(|Positional(m)| m))
+        .map(|row| {
+            let width = row
+                .try_as_pg_row()
+                .map(|r| r.len())
+                .or_else(|| row.try_as_sqlite_row().map(|r| r.len()));
+            match width {
+                Some(width) if width != expected => Err(DbErr::Type(format!(
+                    "a positional row has {width} columns, {expected} expected"
+                ))),
+                _ => M::from_row_of(row, columns),
+            }
+        })
         .collect()
 }
 

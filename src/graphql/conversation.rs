@@ -19,6 +19,7 @@ use super::loaders::{self, Found, Loader, Scope};
 use super::tickets::Ticket;
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::domain::conversation as domain;
+use crate::entity::rows::Columns;
 use crate::entity::{
     draft_attachments, drafts, message_attachments, messages, note_mentions, ticket_event_logs,
     tickets,
@@ -144,6 +145,43 @@ impl Message {
             .map(Attachment)
             .collect())
     }
+}
+
+/// The columns `Message.<field>` reads, or `None` for a field not listed here (which reads
+/// every column). A resolver that starts reading another column must say so here:
+/// `tests/it/ticket_columns.rs` asks every field alone of a last message and compares it
+/// with the same message read whole.
+fn message_read_by(field: &str) -> Option<&'static [messages::Column]> {
+    use messages::Column as C;
+    Some(match field {
+        "__typename" => &[],
+        "id" | "attachments" => &[C::Id],
+        "ticketId" => &[C::TicketId],
+        "parentId" => &[C::ParentId],
+        "originalId" => &[C::OriginalId],
+        "sentById" => &[C::SentById],
+        "sentByType" => &[C::SentByType],
+        "time" => &[C::Time],
+        "type" => &[C::Type],
+        "metadata" => &[C::Metadata],
+        "channelId" => &[C::ChannelId],
+        "channelAccountId" => &[C::ChannelAccountId],
+        "body" => &[C::Body],
+        "translatedBody" => &[C::TranslatedBody],
+        "ifDisplayInTicketCorrespondences" => &[C::IfDisplayInTicketCorrespondences],
+        "isOriginalSentToContact" => &[C::IsOriginalSentToContact],
+        "showInlineImage" => &[C::ShowInlineImage],
+        "isRead" => &[C::IsRead],
+        "isInternal" => &[C::IsInternal],
+        "messageDelivery" => &[
+            C::DeliveryStatus,
+            C::DeliveryFailReason,
+            C::DeliveryTime,
+            C::DeliveryGroupId,
+            C::DeliveryOrderNum,
+        ],
+        _ => return None,
+    })
 }
 
 /// How delivery of a message through its channel went.
@@ -370,7 +408,10 @@ pub async fn ticket_last_message(
     let Some(id) = ticket.last_message_id else {
         return Ok(None);
     };
-    let found = loaders::get::<MessageById, _>(ctx)?.load_one(id).await?;
+    let columns = loaders::columns_of_field::<messages::Entity>(ctx, message_read_by);
+    let found = loaders::get::<MessageById, _>(ctx)?
+        .load_one_reading(id, columns)
+        .await?;
     Ok(found.map(|m| Fast(Message(m))))
 }
 
@@ -767,8 +808,16 @@ impl Loader<Uuid> for MessageById {
     type Value = messages::Model;
 
     async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, Self::Value>, GqlError> {
-        loaders::one_per_key::<messages::Entity, _>(&self.0, messages::Column::Id, keys, |m| m.id)
-            .await
+        self.load_reading(keys, Columns::ALL).await
+    }
+
+    async fn load_reading(
+        &self,
+        keys: &[Uuid],
+        columns: Columns,
+    ) -> Result<Found<Uuid, Self::Value>, GqlError> {
+        let id = messages::Column::Id;
+        loaders::one_per_key::<messages::Entity, _>(&self.0, id, keys, |m| m.id, columns).await
     }
 }
 
@@ -797,9 +846,14 @@ impl Loader<i64> for DraftByTicket {
     type Value = drafts::Model;
 
     async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
-        loaders::one_per_key::<drafts::Entity, _>(&self.0, drafts::Column::TicketId, keys, |d| {
-            d.ticket_id
-        })
+        let ticket = drafts::Column::TicketId;
+        loaders::one_per_key::<drafts::Entity, _>(
+            &self.0,
+            ticket,
+            keys,
+            |d| d.ticket_id,
+            Columns::ALL,
+        )
         .await
     }
 }

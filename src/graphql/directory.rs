@@ -18,7 +18,7 @@ use super::loaders::{self, Found, Loader, Scope, loader};
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::Error;
 use crate::domain::directory::{self as domain, Record};
-use crate::entity::rows::{Cell, FromRow, query_all};
+use crate::entity::rows::{Cell, Columns, FromRow, query_all};
 use crate::entity::{self, *};
 
 // ---- enums ----
@@ -436,7 +436,7 @@ where
     type Value = E::Model;
 
     async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, E::Model>, GqlError> {
-        loaders::one_per_key::<E, Uuid>(&self.0, E::id_column(), keys, E::id_of).await
+        loaders::one_per_key::<E, Uuid>(&self.0, E::id_column(), keys, E::id_of, Columns::ALL).await
     }
 }
 

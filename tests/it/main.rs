@@ -27,6 +27,7 @@ mod rest;
 mod schema;
 mod seed;
 mod shutdown;
+mod ticket_columns;
 mod ticket_list;
 mod ticket_mutations;
 mod tickets;
