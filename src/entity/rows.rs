@@ -72,6 +72,38 @@ impl Columns {
         }
     }
 
+    /// `columns` of entity `E`.
+    pub fn of<E: EntityTrait>(columns: &[E::Column]) -> Self
+    where
+        E::Model: FromRow,
+    {
+        columns
+            .iter()
+            .fold(Columns::NONE, |set, &c| set.with::<E>(c))
+    }
+
+    /// The column of `E` named as the GraphQL field `field` (`createdTime`: `created_time`),
+    /// for types whose every field is the column of its name; `None` when there is no such
+    /// column.
+    pub fn named<E: EntityTrait>(field: &str) -> Option<Self>
+    where
+        E::Model: FromRow,
+    {
+        let mut snake = String::with_capacity(field.len() + 4);
+        for ch in field.chars() {
+            if ch.is_ascii_uppercase() {
+                snake.push('_');
+                snake.push(ch.to_ascii_lowercase());
+            } else {
+                snake.push(ch);
+            }
+        }
+        E::Model::COLUMNS
+            .iter()
+            .position(|c| c.strip_prefix("r#").unwrap_or(c) == snake)
+            .map(|i| Columns(1 << i))
+    }
+
     pub fn union(self, other: Columns) -> Self {
         Columns(self.0 | other.0)
     }

@@ -408,7 +408,9 @@ pub async fn ticket_last_message(
     let Some(id) = ticket.last_message_id else {
         return Ok(None);
     };
-    let columns = loaders::columns_of_field::<messages::Entity>(ctx, message_read_by);
+    let columns = loaders::columns_of_field::<messages::Entity>(ctx, |field| {
+        message_read_by(field).map(Columns::of::<messages::Entity>)
+    });
     let found = loaders::get::<MessageById, _>(ctx)?
         .load_one_reading(id, columns)
         .await?;

@@ -436,7 +436,15 @@ where
     type Value = E::Model;
 
     async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, E::Model>, GqlError> {
-        loaders::one_per_key::<E, Uuid>(&self.0, E::id_column(), keys, E::id_of, Columns::ALL).await
+        self.load_reading(keys, Columns::ALL).await
+    }
+
+    async fn load_reading(
+        &self,
+        keys: &[Uuid],
+        columns: Columns,
+    ) -> Result<Found<Uuid, E::Model>, GqlError> {
+        loaders::one_per_key::<E, Uuid>(&self.0, E::id_column(), keys, E::id_of, columns).await
     }
 }
 
@@ -525,13 +533,22 @@ pub fn attach_loaders(request: Request, scope: &Scope) -> Request {
         .data(loader(ConditionsByView(scope.clone())))
 }
 
-/// One record through the request's loader for its kind.
+/// One record through the request's loader for its kind, for the field `ctx` resolves as
+/// that record: it reads the columns the field's selection names. Every field of the
+/// directory's types is the column of its name ([`Columns::named`]); a field that is not (of
+/// another type of a union's selection, say) reads them all.
 async fn by_id<E>(ctx: &Context<'_>, id: Uuid) -> GqlResult<Option<E::Model>>
 where
     E: Record,
     E::Model: FromRow + Clone,
 {
-    loaders::get::<ById<E>, _>(ctx)?.load_one(id).await
+    let columns = loaders::columns_of_field::<E>(ctx, |field| match field {
+        "__typename" => Some(Columns::NONE),
+        _ => Columns::named::<E>(field),
+    });
+    loaders::get::<ById<E>, _>(ctx)?
+        .load_one_reading(id, columns)
+        .await
 }
 
 // ---- ticket relations ----

@@ -306,26 +306,20 @@ where
 /// pages of 50. Below this, at most nine `IN` statements per loader.
 const ANY_FROM: usize = 10;
 
-/// The columns of `E` that the objects selected as `fields` read: `read_by` names each
-/// field's (the fields of fragments included), and a field it does not know reads them all.
-/// Asked of a list's objects or of one relation, so that the rows read no column nobody asked
-/// for ([`Columns`]).
-pub fn columns_for<'a, E>(
+/// The columns that the objects selected as `fields` read: `read_by` names each field's (the
+/// fields of fragments included), and a field it does not know reads them all. Asked of a
+/// list's objects or of one relation, so that the rows read no column nobody asked for
+/// ([`Columns`]).
+pub fn columns_for<'a>(
     fields: impl IntoIterator<Item = SelectionField<'a>>,
-    read_by: fn(&str) -> Option<&'static [E::Column]>,
-) -> Columns
-where
-    E: sea_orm::EntityTrait,
-    E::Model: FromRow,
-{
+    read_by: impl Fn(&str) -> Option<Columns>,
+) -> Columns {
     let mut columns = Columns::NONE;
     for object in fields {
         for field in object.selection_set() {
-            let Some(read) = read_by(field.name()) else {
-                return Columns::ALL;
-            };
-            for &column in read {
-                columns = columns.with::<E>(column);
+            match read_by(field.name()) {
+                Some(read) => columns = columns.union(read),
+                None => return Columns::ALL,
             }
         }
     }
@@ -338,7 +332,7 @@ where
 /// messages, and working them out for each cost 3% of its instructions).
 pub fn columns_of_field<E>(
     ctx: &async_graphql::Context<'_>,
-    read_by: fn(&str) -> Option<&'static [E::Column]>,
+    read_by: impl Fn(&str) -> Option<Columns>,
 ) -> Columns
 where
     E: sea_orm::EntityTrait,
@@ -347,13 +341,13 @@ where
     // A union's field loads rows of several entities, each with its own columns.
     let field = (std::ptr::from_ref(ctx.item) as usize, TypeId::of::<E>());
     let Some(memo) = ctx.data_opt::<ColumnsMemo>() else {
-        return columns_for::<E>(ctx.look_ahead().selection_fields(), read_by);
+        return columns_for(ctx.look_ahead().selection_fields(), read_by);
     };
     let mut memo = memo.0.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(&(_, columns)) = memo.iter().find(|(f, _)| *f == field) {
         return columns;
     }
-    let columns = columns_for::<E>(ctx.look_ahead().selection_fields(), read_by);
+    let columns = columns_for(ctx.look_ahead().selection_fields(), read_by);
     memo.push((field, columns));
     columns
 }

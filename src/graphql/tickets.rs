@@ -14,6 +14,7 @@ use super::{DateTime, GqlResult, session};
 use crate::domain::listing::{self, Cursor, Page, Sort, SortField};
 use crate::domain::tickets as domain;
 use crate::domain::{merge, unread};
+use crate::entity::rows::Columns;
 use crate::entity::tickets;
 
 /// A helpdesk ticket: one conversation with a contact or visitor, worked by agents.
@@ -280,6 +281,11 @@ impl Ticket {
     }
 
     // ---- end of conversation relations ----
+}
+
+/// [`read_by`] as a set of columns.
+fn read_columns(field: &str) -> Option<Columns> {
+    read_by(field).map(Columns::of::<tickets::Entity>)
 }
 
 /// The columns `Ticket.<field>` reads, or `None` for a field not listed here (which makes a
@@ -569,7 +575,7 @@ impl TicketQuery {
         let nodes = nodes
             .into_iter()
             .chain(look.field("nodes").selection_fields());
-        let columns = columns_for::<tickets::Entity>(nodes, read_by);
+        let columns = columns_for(nodes, read_columns);
         let found = listing::list(db, actor, &filter, sort, page, columns).await?;
         let mut connection = Connection::with_additional_fields(
             found.has_previous,
@@ -613,7 +619,7 @@ impl TicketQuery {
         let filter: listing::TicketFilter = filter.unwrap_or_default().into();
         let sort: Sort = order_by.unwrap_or_default().into();
         let tickets = ctx.look_ahead().field("tickets").selection_fields();
-        let columns = columns_for::<tickets::Entity>(tickets, read_by);
+        let columns = columns_for(tickets, read_columns);
         let (rows, total) =
             listing::offset_page(db, actor, &filter, sort, index, size, columns).await?;
         Ok(TicketPage {

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::harness::{TestApp, fixtures, vocabulary};
 use crate::ticket_list::create;
 use deskgraph::entity::{
-    AssigneeType, ParticipantType, Priority, ReplyingAgent, TicketStatus, messages, tickets,
+    AssigneeType, ParticipantType, Priority, ReplyingAgent, TicketStatus, contacts, departments,
+    messages, tickets, visitors,
 };
 
 /// A selection of each `Ticket` field; the test below checks that every field has one.
@@ -102,9 +103,9 @@ fn blank(field: &str, value: &Value) -> bool {
 }
 
 /// A ticket with a value that is not blank in every column, and in every relation; returns its
-/// id. Its columns are written straight to the database, so that each holds a value no
+/// id, and the id of a ticket about a contact (the first is about a visitor). Its columns are written straight to the database, so that each holds a value no
 /// resolver could make up.
-async fn full_ticket(app: &TestApp) -> i64 {
+async fn full_ticket(app: &TestApp) -> (i64, i64) {
     let site = app.site.site.id;
     let contact = fixtures::contact(&app.db, site, "Ann").await;
     let visitor = fixtures::visitor(&app.db, site, "Vic").await;
@@ -112,6 +113,32 @@ async fn full_ticket(app: &TestApp) -> i64 {
     let bot = fixtures::chatbot(&app.db, site, "Robo").await;
     let department = fixtures::department(&app.db, site, "Billing").await;
     let tag = vocabulary::tag(&app.db, site, "refund").await;
+    // The directory's columns the fixtures leave blank.
+    let mut c = contacts::Entity::find_by_id(contact)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    c.phone = Set(Some("+44 20 7946 0000".into()));
+    c.update(&app.db).await.unwrap();
+    let mut v = visitors::Entity::find_by_id(visitor)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    v.email = Set(Some("vic@example.com".into()));
+    v.language = Set("nl".into());
+    v.update(&app.db).await.unwrap();
+    let mut d = departments::Entity::find_by_id(department)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    d.description = Set("Money matters".into());
+    d.update(&app.db).await.unwrap();
     let target = create(
         app,
         json!({ "subject": "target", "channelId": "email", "contactOrVisitorId": contact }),
@@ -212,7 +239,7 @@ async fn full_ticket(app: &TestApp) -> i64 {
     m.delivery_group_id = Set(Some(bot));
     m.delivery_order_num = Set(Some(3));
     m.update(&app.db).await.unwrap();
-    id
+    (id, target)
 }
 
 /// The ticket lists the full ticket is in: merged and in the recycle bin.
@@ -221,7 +248,7 @@ const FILTER: &str = "{ inRecycleBin: true, includeMerged: true }";
 #[tokio::test]
 async fn every_ticket_field_asked_alone_of_a_list_answers_what_the_whole_ticket_holds() {
     let app = TestApp::spawn().await;
-    let id = full_ticket(&app).await;
+    let (id, _) = full_ticket(&app).await;
     let fields = fields_of(&app, "Ticket", SELECTIONS).await;
     let all: Vec<String> = fields
         .iter()
@@ -294,7 +321,7 @@ async fn every_ticket_field_asked_alone_of_a_list_answers_what_the_whole_ticket_
 #[tokio::test]
 async fn every_message_field_asked_alone_of_a_last_message_answers_what_the_whole_message_holds() {
     let app = TestApp::spawn().await;
-    let id = full_ticket(&app).await;
+    let (id, _) = full_ticket(&app).await;
     let fields = fields_of(&app, "Message", MESSAGE_SELECTIONS).await;
     let all: Vec<String> = fields
         .iter()
@@ -343,6 +370,59 @@ async fn every_message_field_asked_alone_of_a_last_message_answers_what_the_whol
 }
 
 #[tokio::test]
+async fn every_field_of_a_related_record_asked_alone_answers_what_the_whole_record_holds() {
+    let app = TestApp::spawn().await;
+    let (id, about_contact) = full_ticket(&app).await;
+    // (relation, the type it holds, the list's filter, the ticket)
+    let relations = [
+        ("assignee", "Chatbot", FILTER, id),
+        ("contactOrVisitor", "Visitor", FILTER, id),
+        ("createdBy", "Agent", FILTER, id),
+        ("departmentAssignee", "Department", FILTER, id),
+        ("contactOrVisitor", "Contact", "{}", about_contact),
+    ];
+    for (relation, type_name, filter, ticket) in relations {
+        let fields = fields_of(&app, type_name, &[]).await;
+        let all: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+        let data = app
+            .graphql(
+                &format!(
+                    "query($id: Int!) {{ ticket(id: $id) {{ {relation} {{ ... on {type_name} {{ {} }} }} }} }}",
+                    all.join(" ")
+                ),
+                json!({ "id": ticket }),
+            )
+            .await;
+        let whole = data["ticket"][relation].clone();
+        for name in &all {
+            let value = &whole[*name];
+            assert!(
+                !blank(name, value),
+                "{type_name}.{name} is {value}: give it a value no blank has"
+            );
+        }
+        for name in &all {
+            let data = app
+                .graphql(
+                    &format!("{{ tickets(first: 10, filter: {filter}) {{ nodes {{ id {relation} {{ ... on {type_name} {{ {name} }} }} }} }} }}"),
+                    json!({}),
+                )
+                .await;
+            let node = data["tickets"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["id"] == ticket)
+                .expect("the ticket is listed");
+            assert_eq!(
+                node[relation][*name], whole[*name],
+                "{relation} {{ ... on {type_name} {{ {name} }} }}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_inbox_reads_the_columns_it_shows_and_not_the_rest() {
     let app = TestApp::spawn().await;
     let contact = fixtures::contact(&app.db, app.site.site.id, "Ann").await;
@@ -385,7 +465,22 @@ async fn the_inbox_reads_the_columns_it_shows_and_not_the_rest() {
         assert!(!sql.contains(unread), "{unread} is not read: {sql}");
     }
 
-    // The last message's batch reads what the inbox shows of it.
+    // So do the contacts' batch and the last message's.
+    app.sql.start();
+    app.graphql(
+        &page("contactOrVisitor { ... on Contact { name } }"),
+        json!({}),
+    )
+    .await;
+    let statements = app.sql.stop();
+    let sql = statements
+        .into_iter()
+        .find(|s| s.contains("FROM \"contacts\""))
+        .expect("the contacts' statement");
+    assert!(
+        sql.contains("\"name\"") && !sql.contains("\"phone\""),
+        "{sql}"
+    );
     app.sql.start();
     let data = app.graphql(&page("lastMessage { body }"), json!({})).await;
     let statements = app.sql.stop();
