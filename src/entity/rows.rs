@@ -41,9 +41,10 @@ pub trait FromRow: Sized + Send + Sync {
 }
 
 /// Which of an entity's columns a select reads: bit `i` stands for the `i`th of
-/// [`FromRow::COLUMNS`]. A model read with fewer than all of them holds [`Blank`] values in the
-/// others, so only a caller that knows which fields it will read may ask for fewer (the ticket
-/// lists and the last-message loader do, through `graphql::loaders::columns_for`). Reading every column of a page costs both
+/// [`FromRow::COLUMNS`] (no entity has more than 64). A model read with fewer than all of them
+/// holds [`Blank`] values in the others, so only a caller that knows which fields it will read
+/// may ask for fewer: the ticket lists, the last-message loader and the directory's loaders
+/// do, through `graphql::loaders::columns_for`. Reading every column of a page costs both
 /// sides: PostgreSQL sends each value, and each is decoded here (a ticket has 43 columns, the
 /// inbox reads 12 of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -445,6 +446,34 @@ pub fn query_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_entity_has_few_enough_columns_for_a_column_set() {
+        for (_, decoded) in every_order() {
+            assert!(decoded.len() <= 64, "{decoded:?}");
+        }
+    }
+
+    #[test]
+    fn a_column_set_holds_the_columns_named_by_column_or_by_field() {
+        use crate::entity::tickets;
+        let set = Columns::NONE
+            .with::<tickets::Entity>(tickets::Column::Id)
+            .with::<tickets::Entity>(tickets::Column::Status);
+        assert_eq!(set.count_of(tickets::Model::COLUMNS.len()), 2);
+        assert!(set.has(0) && set.has(20) && !set.has(1));
+        assert_eq!(
+            Columns::named::<tickets::Entity>("status"),
+            Some(Columns::NONE.with::<tickets::Entity>(tickets::Column::Status))
+        );
+        assert_eq!(
+            Columns::named::<tickets::Entity>("lastUpdatedTime"),
+            Some(Columns::NONE.with::<tickets::Entity>(tickets::Column::LastUpdatedTime))
+        );
+        assert_eq!(Columns::named::<tickets::Entity>("tags"), None);
+        assert!(Columns::ALL.all_of(tickets::Model::COLUMNS.len()));
+        assert!(!set.all_of(tickets::Model::COLUMNS.len()));
+    }
 
     #[test]
     fn every_model_decodes_its_columns_in_the_order_they_are_selected() {
