@@ -393,8 +393,12 @@ pub async fn ticket_messages(
     before: Option<String>,
 ) -> GqlResult<MessageConnection> {
     let page = Page::parse(first, after.as_deref(), last, before.as_deref())?;
+    let nodes = loaders::connection_nodes;
+    let columns = loaders::columns_of_objects::<messages::Entity>(ctx, nodes, |field| {
+        message_read_by(field).map(Columns::of::<messages::Entity>)
+    });
     let all = loaders::get::<MessagesByTicket, _>(ctx)?
-        .load_one(ticket.id)
+        .load_one_reading(ticket.id, columns)
         .await?
         .unwrap_or_default();
     Ok(page.cut(&all))
@@ -779,6 +783,18 @@ impl Loader<i64> for MessagesByTicket {
     type Value = Arc<[messages::Model]>;
 
     async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
+        self.load_reading(keys, Columns::ALL).await
+    }
+
+    async fn load_reading(
+        &self,
+        keys: &[i64],
+        columns: Columns,
+    ) -> Result<Found<i64, Self::Value>, GqlError> {
+        // The order and the pages' cursors read each message's time and id.
+        let columns =
+            Columns::of::<messages::Entity>(&[messages::Column::Time, messages::Column::Id])
+                .union(columns);
         let order = [
             (messages::Column::Time, Order::Asc),
             (messages::Column::Id, Order::Asc),
@@ -789,6 +805,7 @@ impl Loader<i64> for MessagesByTicket {
             keys,
             |m| m.ticket_id,
             &order,
+            columns,
         )
         .await?;
         Ok(grouped
@@ -836,6 +853,7 @@ impl Loader<Uuid> for AttachmentsByMessage {
             keys,
             |a| a.message_id,
             &[(message_attachments::Column::Position, Order::Asc)],
+            Columns::ALL,
         )
         .await
     }
@@ -873,6 +891,7 @@ impl Loader<i64> for DraftAttachmentsByTicket {
             keys,
             |a| a.ticket_id,
             &[(draft_attachments::Column::Position, Order::Asc)],
+            Columns::ALL,
         )
         .await
     }
@@ -894,6 +913,7 @@ impl Loader<i64> for MentionsByTicket {
                 (note_mentions::Column::CreatedTime, Order::Asc),
                 (note_mentions::Column::Id, Order::Asc),
             ],
+            Columns::ALL,
         )
         .await
     }
@@ -915,6 +935,7 @@ impl Loader<i64> for EventLogsByTicket {
                 (ticket_event_logs::Column::Time, Order::Asc),
                 (ticket_event_logs::Column::Id, Order::Asc),
             ],
+            Columns::ALL,
         )
         .await
     }

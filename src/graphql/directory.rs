@@ -516,6 +516,7 @@ impl Loader<Uuid> for ConditionsByView {
             keys,
             |c| c.view_id,
             &[(view_conditions::Column::Position, Order::Asc)],
+            Columns::ALL,
         )
         .await
     }

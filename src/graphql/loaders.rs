@@ -18,7 +18,7 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::{Request, SelectionField};
+use async_graphql::{Lookahead, Request, SelectionField};
 use sea_orm::sea_query::{Expr, postgres_array::NotU8};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, Order, QueryFilter, QueryOrder};
 use tokio::sync::oneshot;
@@ -252,14 +252,16 @@ where
     Ok(rows.into_iter().map(|row| (key_of(&row), row)).collect())
 }
 
-/// Loads the rows whose `column` is one of `keys`, grouped by key, each group in `order`.
-/// Every key gets an entry, empty when nothing matched, so callers need no default.
+/// Loads the rows whose `column` is one of `keys`, grouped by key, each group in `order`,
+/// reading `reading` of their columns (and `column`). Every key gets an entry, empty when
+/// nothing matched, so callers need no default.
 pub async fn many_per_key<E, K>(
     scope: &Scope,
     column: E::Column,
     keys: &[K],
     key_of: impl Fn(&E::Model) -> K,
     order: &[(E::Column, Order)],
+    reading: Columns,
 ) -> Result<Found<K, Vec<E::Model>>, GqlError>
 where
     E: SiteScoped,
@@ -273,7 +275,10 @@ where
     for (col, ord) in order {
         query = query.order_by(*col, ord.clone());
     }
-    let rows = query.rows(&scope.db).await.map_err(crate::Error::from)?;
+    let rows = query
+        .rows_reading(&scope.db, reading.with::<E>(column))
+        .await
+        .map_err(crate::Error::from)?;
     let mut grouped: Found<K, Vec<E::Model>> =
         keys.iter().map(|k| (k.clone(), Vec::new())).collect();
     for row in rows {
@@ -338,16 +343,37 @@ where
     E: sea_orm::EntityTrait,
     E::Model: FromRow,
 {
+    columns_of_objects::<E>(ctx, |look| look.selection_fields(), read_by)
+}
+
+/// The objects of a connection's selection: its `edges { node }` and its `nodes`.
+pub fn connection_nodes(look: Lookahead<'_>) -> Vec<SelectionField<'_>> {
+    let mut nodes = look.field("edges").field("node").selection_fields();
+    nodes.extend(look.field("nodes").selection_fields());
+    nodes
+}
+
+/// [`columns_of_field`] for a field whose objects sit deeper in its selection (a connection's
+/// `edges { node }` and `nodes`): `objects` finds them from the field's lookahead.
+pub fn columns_of_objects<'a, E>(
+    ctx: &'a async_graphql::Context<'a>,
+    objects: impl FnOnce(Lookahead<'a>) -> Vec<SelectionField<'a>>,
+    read_by: impl Fn(&str) -> Option<Columns>,
+) -> Columns
+where
+    E: sea_orm::EntityTrait,
+    E::Model: FromRow,
+{
     // A union's field loads rows of several entities, each with its own columns.
     let field = (std::ptr::from_ref(ctx.item) as usize, TypeId::of::<E>());
     let Some(memo) = ctx.data_opt::<ColumnsMemo>() else {
-        return columns_for(ctx.look_ahead().selection_fields(), read_by);
+        return columns_for(objects(ctx.look_ahead()), read_by);
     };
     let mut memo = memo.0.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(&(_, columns)) = memo.iter().find(|(f, _)| *f == field) {
         return columns;
     }
-    let columns = columns_for(ctx.look_ahead().selection_fields(), read_by);
+    let columns = columns_for(objects(ctx.look_ahead()), read_by);
     memo.push((field, columns));
     columns
 }

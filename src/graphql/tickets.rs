@@ -570,11 +570,7 @@ impl TicketQuery {
         let sort: Sort = order_by.unwrap_or_default().into();
         let page = page_args(first, after, last, before)?;
         let filter: listing::TicketFilter = filter.unwrap_or_default().into();
-        let look = ctx.look_ahead();
-        let nodes = look.field("edges").field("node").selection_fields();
-        let nodes = nodes
-            .into_iter()
-            .chain(look.field("nodes").selection_fields());
+        let nodes = super::loaders::connection_nodes(ctx.look_ahead());
         let columns = columns_for(nodes, read_columns);
         let found = listing::list(db, actor, &filter, sort, page, columns).await?;
         let mut connection = Connection::with_additional_fields(

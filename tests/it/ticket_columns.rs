@@ -1,4 +1,4 @@
-//! The ticket lists, and the last-message loader, read only the columns their selection needs
+//! The ticket lists and the ticket's relations read only the columns their selection needs
 //! (`read_by` in `graphql/tickets.rs`, `message_read_by` in `graphql/conversation.rs`). A field
 //! that read a column left out would answer a blank value (0, "", null, the first enum
 //! variant) instead of the row's own: these tests give a ticket and its last message a value
@@ -366,6 +366,21 @@ async fn every_message_field_asked_alone_of_a_last_message_answers_what_the_whol
             data["tickets"]["nodes"][0]["lastMessage"][name], whole[name],
             "lastMessage {{ {name} }}"
         );
+
+        // And through the ticket's messages, the field alone but for the id to find it by.
+        let data = app
+            .graphql(
+                &format!("query($id: Int!) {{ ticket(id: $id) {{ messages {{ nodes {{ id {sel} }} }} }} }}"),
+                json!({ "id": id }),
+            )
+            .await;
+        let node = data["ticket"]["messages"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == *last)
+            .expect("the last message is among the messages");
+        assert_eq!(node[name], whole[name], "messages {{ nodes {{ {name} }} }}");
     }
 }
 
