@@ -151,9 +151,9 @@ impl Message {
 /// every column). A resolver that starts reading another column must say so here:
 /// `tests/it/ticket_columns.rs` asks every field alone of a last message and compares it
 /// with the same message read whole.
-fn message_read_by(field: &str) -> Option<&'static [messages::Column]> {
+fn message_read_by(field: &str) -> Option<Columns> {
     use messages::Column as C;
-    Some(match field {
+    let read: &[C] = match field {
         "__typename" => &[],
         "id" | "attachments" => &[C::Id],
         "ticketId" => &[C::TicketId],
@@ -181,7 +181,8 @@ fn message_read_by(field: &str) -> Option<&'static [messages::Column]> {
             C::DeliveryOrderNum,
         ],
         _ => return None,
-    })
+    };
+    Some(Columns::of::<messages::Entity>(read))
 }
 
 /// How delivery of a message through its channel went.
@@ -393,10 +394,11 @@ pub async fn ticket_messages(
     before: Option<String>,
 ) -> GqlResult<MessageConnection> {
     let page = Page::parse(first, after.as_deref(), last, before.as_deref())?;
-    let nodes = loaders::connection_nodes;
-    let columns = loaders::columns_of_objects::<messages::Entity>(ctx, nodes, |field| {
-        message_read_by(field).map(Columns::of::<messages::Entity>)
-    });
+    let columns = loaders::columns_of_objects::<messages::Entity>(
+        ctx,
+        loaders::connection_nodes,
+        message_read_by,
+    );
     let all = loaders::get::<MessagesByTicket, _>(ctx)?
         .load_one_reading(ticket.id, columns)
         .await?
@@ -412,9 +414,7 @@ pub async fn ticket_last_message(
     let Some(id) = ticket.last_message_id else {
         return Ok(None);
     };
-    let columns = loaders::columns_of_field::<messages::Entity>(ctx, |field| {
-        message_read_by(field).map(Columns::of::<messages::Entity>)
-    });
+    let columns = loaders::columns_of_field::<messages::Entity>(ctx, message_read_by);
     let found = loaders::get::<MessageById, _>(ctx)?
         .load_one_reading(id, columns)
         .await?;
@@ -782,11 +782,7 @@ pub struct MessagesByTicket(Scope);
 impl Loader<i64> for MessagesByTicket {
     type Value = Arc<[messages::Model]>;
 
-    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
-        self.load_reading(keys, Columns::ALL).await
-    }
-
-    async fn load_reading(
+    async fn load(
         &self,
         keys: &[i64],
         columns: Columns,
@@ -826,11 +822,7 @@ pub struct MessageById(Scope);
 impl Loader<Uuid> for MessageById {
     type Value = messages::Model;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, Self::Value>, GqlError> {
-        self.load_reading(keys, Columns::ALL).await
-    }
-
-    async fn load_reading(
+    async fn load(
         &self,
         keys: &[Uuid],
         columns: Columns,
@@ -846,7 +838,11 @@ pub struct AttachmentsByMessage(Scope);
 impl Loader<Uuid> for AttachmentsByMessage {
     type Value = Vec<message_attachments::Model>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, Self::Value>, GqlError> {
+    async fn load(
+        &self,
+        keys: &[Uuid],
+        _columns: Columns,
+    ) -> Result<Found<Uuid, Self::Value>, GqlError> {
         loaders::many_per_key::<message_attachments::Entity, _>(
             &self.0,
             message_attachments::Column::MessageId,
@@ -865,7 +861,11 @@ pub struct DraftByTicket(Scope);
 impl Loader<i64> for DraftByTicket {
     type Value = drafts::Model;
 
-    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
+    async fn load(
+        &self,
+        keys: &[i64],
+        _columns: Columns,
+    ) -> Result<Found<i64, Self::Value>, GqlError> {
         let ticket = drafts::Column::TicketId;
         loaders::one_per_key::<drafts::Entity, _>(
             &self.0,
@@ -884,7 +884,11 @@ pub struct DraftAttachmentsByTicket(Scope);
 impl Loader<i64> for DraftAttachmentsByTicket {
     type Value = Vec<draft_attachments::Model>;
 
-    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
+    async fn load(
+        &self,
+        keys: &[i64],
+        _columns: Columns,
+    ) -> Result<Found<i64, Self::Value>, GqlError> {
         loaders::many_per_key::<draft_attachments::Entity, _>(
             &self.0,
             draft_attachments::Column::TicketId,
@@ -903,7 +907,11 @@ pub struct MentionsByTicket(Scope);
 impl Loader<i64> for MentionsByTicket {
     type Value = Vec<note_mentions::Model>;
 
-    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
+    async fn load(
+        &self,
+        keys: &[i64],
+        _columns: Columns,
+    ) -> Result<Found<i64, Self::Value>, GqlError> {
         loaders::many_per_key::<note_mentions::Entity, _>(
             &self.0,
             note_mentions::Column::TicketId,
@@ -925,7 +933,11 @@ pub struct EventLogsByTicket(Scope);
 impl Loader<i64> for EventLogsByTicket {
     type Value = Vec<ticket_event_logs::Model>;
 
-    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Self::Value>, GqlError> {
+    async fn load(
+        &self,
+        keys: &[i64],
+        _columns: Columns,
+    ) -> Result<Found<i64, Self::Value>, GqlError> {
         loaders::many_per_key::<ticket_event_logs::Entity, _>(
             &self.0,
             ticket_event_logs::Column::TicketId,

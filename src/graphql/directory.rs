@@ -435,11 +435,7 @@ where
 {
     type Value = E::Model;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<Found<Uuid, E::Model>, GqlError> {
-        self.load_reading(keys, Columns::ALL).await
-    }
-
-    async fn load_reading(
+    async fn load(
         &self,
         keys: &[Uuid],
         columns: Columns,
@@ -454,7 +450,11 @@ pub struct TagsByTicket(Scope);
 impl Loader<i64> for TagsByTicket {
     type Value = Vec<tags::Model>;
 
-    async fn load(&self, keys: &[i64]) -> Result<Found<i64, Vec<tags::Model>>, GqlError> {
+    async fn load(
+        &self,
+        keys: &[i64],
+        _columns: Columns,
+    ) -> Result<Found<i64, Vec<tags::Model>>, GqlError> {
         use sea_orm::sea_query::{Expr, ExprTrait, Query};
         let site = self.0.actor.site_id;
         // Both sides filtered by the caller's site, as `Principal::find` would. The tag's
@@ -509,6 +509,7 @@ impl Loader<Uuid> for ConditionsByView {
     async fn load(
         &self,
         keys: &[Uuid],
+        _columns: Columns,
     ) -> Result<Found<Uuid, Vec<view_conditions::Model>>, GqlError> {
         loaders::many_per_key::<view_conditions::Entity, Uuid>(
             &self.0,

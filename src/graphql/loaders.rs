@@ -38,21 +38,13 @@ pub type Found<K, V> = HashMap<K, V, KeyHasher>;
 pub trait Loader<K>: Send + Sync + 'static {
     type Value: Send + Sync + Clone + 'static;
 
+    /// The values of `keys`, of whose rows the callers need no more than `columns`
+    /// ([`Batcher::load_one_reading`]); a loader that reads whole rows anyway ignores them.
     fn load(
         &self,
         keys: &[K],
-    ) -> impl Future<Output = Result<Found<K, Self::Value>, GqlError>> + Send;
-
-    /// `load`, where the callers need no more than `columns` of each row
-    /// ([`Batcher::load_one_reading`]). A loader that reads whole rows anyway ignores them.
-    fn load_reading(
-        &self,
-        keys: &[K],
         columns: Columns,
-    ) -> impl Future<Output = Result<Found<K, Self::Value>, GqlError>> + Send {
-        let _ = columns;
-        self.load(keys)
-    }
+    ) -> impl Future<Output = Result<Found<K, Self::Value>, GqlError>> + Send;
 }
 
 /// Most keys in one query: keeps the `IN (...)` list well inside every backend's limits.
@@ -173,7 +165,7 @@ where
             let mut found = Found::with_capacity_and_hasher(keys.len(), Default::default());
             let mut failed = None;
             for chunk in keys.chunks(MAX_BATCH) {
-                match inner.loader.load_reading(chunk, columns).await {
+                match inner.loader.load(chunk, columns).await {
                     Ok(values) => found.extend(values),
                     Err(e) => {
                         failed = Some(e);

@@ -283,18 +283,13 @@ impl Ticket {
     // ---- end of conversation relations ----
 }
 
-/// [`read_by`] as a set of columns.
-fn read_columns(field: &str) -> Option<Columns> {
-    read_by(field).map(Columns::of::<tickets::Entity>)
-}
-
 /// The columns `Ticket.<field>` reads, or `None` for a field not listed here (which makes a
 /// list read every column). A resolver that starts reading another column must say so here:
 /// `tests/it/ticket_columns.rs` asks every field alone of a list and compares it with the
 /// same field of a ticket read whole.
-fn read_by(field: &str) -> Option<&'static [tickets::Column]> {
+fn read_by(field: &str) -> Option<Columns> {
     use tickets::Column as C;
-    Some(match field {
+    let read: &[C] = match field {
         "__typename" => &[],
         "id" | "tagIds" | "tags" | "messages" | "draft" | "noteMentions" | "eventLogs" => &[C::Id],
         "subject" => &[C::Subject],
@@ -343,7 +338,8 @@ fn read_by(field: &str) -> Option<&'static [tickets::Column]> {
         "version" => &[C::Version],
         "firstResponseTimeSpan" => &[C::FirstResponseTimeSpan],
         _ => return None,
-    })
+    };
+    Some(Columns::of::<tickets::Entity>(read))
 }
 
 /// The ticket loaders (by id).
@@ -571,7 +567,7 @@ impl TicketQuery {
         let page = page_args(first, after, last, before)?;
         let filter: listing::TicketFilter = filter.unwrap_or_default().into();
         let nodes = super::loaders::connection_nodes(ctx.look_ahead());
-        let columns = columns_for(nodes, read_columns);
+        let columns = columns_for(nodes, read_by);
         let found = listing::list(db, actor, &filter, sort, page, columns).await?;
         let mut connection = Connection::with_additional_fields(
             found.has_previous,
@@ -615,7 +611,7 @@ impl TicketQuery {
         let filter: listing::TicketFilter = filter.unwrap_or_default().into();
         let sort: Sort = order_by.unwrap_or_default().into();
         let tickets = ctx.look_ahead().field("tickets").selection_fields();
-        let columns = columns_for(tickets, read_columns);
+        let columns = columns_for(tickets, read_by);
         let (rows, total) =
             listing::offset_page(db, actor, &filter, sort, index, size, columns).await?;
         Ok(TicketPage {
