@@ -1,12 +1,15 @@
 //! The ticket lists and the ticket's relations read only the columns their selection needs
 //! (`read_by` in `graphql/tickets.rs`, `message_read_by` in `graphql/conversation.rs`). A field
 //! that read a column left out would answer a blank value (0, "", null, the first enum
-//! variant) instead of the row's own: these tests give a ticket and its last message a value
-//! in every column that is not blank, then ask each field alone and compare it with the same
-//! field read whole (`ticket(id:)`, the ticket's `messages`).
+//! variant) instead of the row's own: these tests give a ticket, its last message and its
+//! related records a value in every column that is not blank, then ask each field alone and
+//! compare it with the same field asked with all the others. `ticket(id:)` reads the whole
+//! row; a message or a related record read with every field reads the columns of all of them,
+//! so every value in that answer, inside objects too, must be one no blank has: a column that
+//! no field's entry names shows up as a blank there.
 
 use chrono::{Duration, TimeZone, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, PrimaryKeyTrait};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, fixtures, vocabulary};
@@ -102,6 +105,36 @@ fn blank(field: &str, value: &Value) -> bool {
         || (field == "assigneeType" && *value == "AGENT")
 }
 
+/// [`blank`], or for an object whether any of its values is.
+fn any_blank(field: &str, value: &Value) -> bool {
+    match value {
+        Value::Object(fields) => fields.iter().any(|(name, v)| any_blank(name, v)),
+        _ => blank(field, value),
+    }
+}
+
+/// The row of `E` whose primary key is `id`, as stored.
+async fn stored<E: EntityTrait>(
+    app: &TestApp,
+    id: impl Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+) -> E::Model {
+    E::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the row is stored")
+}
+
+/// The object of `list` (the node, for a list of edges) whose `id` is `id`.
+fn with_id<'a>(list: &'a Value, id: &Value) -> &'a Value {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|item| item.get("node").unwrap_or(item))
+        .find(|object| object["id"] == *id)
+        .unwrap_or_else(|| panic!("nothing with id {id} in {list}"))
+}
+
 /// A ticket with a value that is not blank in every column, and in every relation; returns its
 /// id, and the id of a ticket about a contact (the first is about a visitor). Its columns are written straight to the database, so that each holds a value no
 /// resolver could make up.
@@ -114,28 +147,19 @@ async fn full_ticket(app: &TestApp) -> (i64, i64) {
     let department = fixtures::department(&app.db, site, "Billing").await;
     let tag = vocabulary::tag(&app.db, site, "refund").await;
     // The directory's columns the fixtures leave blank.
-    let mut c = contacts::Entity::find_by_id(contact)
-        .one(&app.db)
+    let mut c = stored::<contacts::Entity>(app, contact)
         .await
-        .unwrap()
-        .unwrap()
         .into_active_model();
     c.phone = Set(Some("+44 20 7946 0000".into()));
     c.update(&app.db).await.unwrap();
-    let mut v = visitors::Entity::find_by_id(visitor)
-        .one(&app.db)
+    let mut v = stored::<visitors::Entity>(app, visitor)
         .await
-        .unwrap()
-        .unwrap()
         .into_active_model();
     v.email = Set(Some("vic@example.com".into()));
     v.language = Set("nl".into());
     v.update(&app.db).await.unwrap();
-    let mut d = departments::Entity::find_by_id(department)
-        .one(&app.db)
+    let mut d = stored::<departments::Entity>(app, department)
         .await
-        .unwrap()
-        .unwrap()
         .into_active_model();
     d.description = Set("Money matters".into());
     d.update(&app.db).await.unwrap();
@@ -162,11 +186,7 @@ async fn full_ticket(app: &TestApp) -> (i64, i64) {
     )
     .await;
 
-    let row = tickets::Entity::find_by_id(id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = stored::<tickets::Entity>(app, id).await;
     let at = |minutes: i64| {
         Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap() + Duration::minutes(minutes)
     };
@@ -212,11 +232,7 @@ async fn full_ticket(app: &TestApp) -> (i64, i64) {
     t.version = Set(row.version + 15);
     t.update(&app.db).await.unwrap();
 
-    let message = messages::Entity::find_by_id(row.last_message_id.unwrap())
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let message = stored::<messages::Entity>(app, row.last_message_id.unwrap()).await;
     let mut m = message.into_active_model();
     m.parent_id = Set(Some(agent));
     m.original_id = Set(Some("orig-1".into()));
@@ -281,13 +297,7 @@ async fn every_ticket_field_asked_alone_of_a_list_answers_what_the_whole_ticket_
                 json!({}),
             )
             .await;
-        let node = edges["tickets"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| &e["node"])
-            .find(|n| n["id"] == id)
-            .expect("the ticket is listed");
+        let node = with_id(&edges["tickets"]["edges"], &json!(id));
         assert_eq!(
             node[name], whole[name],
             "tickets {{ edges {{ node {{ {name} }} }} }}"
@@ -337,19 +347,12 @@ async fn every_message_field_asked_alone_of_a_last_message_answers_what_the_whol
         )
         .await;
     let last = &data["ticket"]["lastMessageId"];
-    let whole = data["ticket"]["messages"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["node"])
-        .find(|n| n["id"] == *last)
-        .expect("the last message is among the messages")
-        .clone();
+    let whole = with_id(&data["ticket"]["messages"]["edges"], last).clone();
     for (name, object) in &fields {
         let value = &whole[name];
         let empty = value.as_array().is_some_and(|a| a.is_empty());
         assert!(
-            (*object && name != "messageDelivery") || !(blank(name, value) || empty),
+            (*object && name != "messageDelivery") || !(any_blank(name, value) || empty),
             "Message.{name} is {value}: give it a value no blank has"
         );
     }
@@ -374,12 +377,7 @@ async fn every_message_field_asked_alone_of_a_last_message_answers_what_the_whol
                 json!({ "id": id }),
             )
             .await;
-        let node = data["ticket"]["messages"]["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["id"] == *last)
-            .expect("the last message is among the messages");
+        let node = with_id(&data["ticket"]["messages"]["nodes"], last);
         assert_eq!(node[name], whole[name], "messages {{ nodes {{ {name} }} }}");
     }
 }
@@ -423,12 +421,7 @@ async fn every_field_of_a_related_record_asked_alone_answers_what_the_whole_reco
                     json!({}),
                 )
                 .await;
-            let node = data["tickets"]["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|n| n["id"] == ticket)
-                .expect("the ticket is listed");
+            let node = with_id(&data["tickets"]["nodes"], &json!(ticket));
             assert_eq!(
                 node[relation][*name], whole[*name],
                 "{relation} {{ ... on {type_name} {{ {name} }} }}"
