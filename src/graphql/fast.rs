@@ -158,7 +158,9 @@ pub async fn resolve_member<'a, T: ObjectType>(
     let contexts: Vec<Context<'a>> = selected.iter().map(|s| ctx.with_field(s.field)).collect();
     // Answers by position, failures apart: they are rare, and a slot that could hold one is
     // several times the size of a value, moved for every field.
-    let mut answers: Vec<Value> = vec![Value::Null; selected.len()];
+    // Filled with `resize_with`: `vec![Value::Null; n]` calls `Value::clone` for each slot.
+    let mut answers: Vec<Value> = Vec::with_capacity(selected.len());
+    answers.resize_with(selected.len(), || Value::Null);
     let mut failed: Vec<(usize, ServerError)> = Vec::new();
 
     // Relations run together; their answers are put in place when all are in. Each one's
