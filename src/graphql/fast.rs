@@ -318,7 +318,9 @@ impl Shape {
             }
         } else {
             for (place, value) in map.values_mut().zip(answers) {
-                *place = value;
+                // Every place holds the shape's null, which owns nothing: forgetting it
+                // skips a call to drop it (4,000 a scenario 2 request, 1% of it).
+                std::mem::forget(std::mem::replace(place, value));
             }
         }
         Value::Object(map)

@@ -26,12 +26,82 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        Value::String(rfc3339_millis(&self.0))
     }
+}
+
+/// `t` as `to_rfc3339_opts(SecondsFormat::Millis, true)` writes it, digit by digit. chrono's
+/// writer goes through `fmt` for each part: some 700 instructions a time, 2.8% of the inbox's
+/// instructions (callgrind), which shows three times per ticket. A year outside 0-9999 or a
+/// leap second is left to chrono.
+fn rfc3339_millis(t: &chrono::DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let n = t.naive_utc();
+    let millis = n.nanosecond() / 1_000_000;
+    let Ok(year) = u32::try_from(n.year()) else {
+        return t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    };
+    if year > 9999 || millis > 999 {
+        return t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    }
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let parts = [
+        (0, 4, year),
+        (5, 2, n.month()),
+        (8, 2, n.day()),
+        (11, 2, n.hour()),
+        (14, 2, n.minute()),
+        (17, 2, n.second()),
+        (20, 3, millis),
+    ];
+    for (at, digits, mut value) in parts {
+        for slot in out[at..at + digits].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 impl From<chrono::DateTime<Utc>> for DateTime {
     fn from(t: chrono::DateTime<Utc>) -> Self {
         DateTime(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    proptest::proptest! {
+        #[test]
+        fn times_are_written_as_chrono_writes_them(
+            seconds in -62_167_219_200i64..253_402_300_800,
+            nanos in 0u32..1_000_000_000,
+        ) {
+            let t = Utc.timestamp_opt(seconds, nanos).unwrap();
+            proptest::prop_assert_eq!(
+                rfc3339_millis(&t),
+                t.to_rfc3339_opts(SecondsFormat::Millis, true)
+            );
+        }
+    }
+
+    #[test]
+    fn times_beyond_four_digit_years_and_leap_seconds_are_written_as_chrono_writes_them() {
+        let far = Utc.with_ymd_and_hms(12345, 1, 2, 3, 4, 5).unwrap();
+        let before = Utc.with_ymd_and_hms(-1, 1, 2, 3, 4, 5).unwrap();
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .unwrap()
+            .and_utc();
+        for t in [far, before, leap] {
+            assert_eq!(
+                rfc3339_millis(&t),
+                t.to_rfc3339_opts(SecondsFormat::Millis, true)
+            );
+        }
+        assert_eq!(rfc3339_millis(&leap), "2016-12-31T23:59:60.500Z");
     }
 }
