@@ -60,7 +60,9 @@ fn rfc3339_millis(t: &chrono::DateTime<Utc>) -> String {
             value /= 10;
         }
     }
-    out.iter().map(|&b| char::from(b)).collect()
+    // ASCII digits and separators: never lossy. Collecting the chars instead pushed them
+    // one by one, which cost more than all the rest.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl From<chrono::DateTime<Utc>> for DateTime {
