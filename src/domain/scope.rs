@@ -16,6 +16,11 @@ pub struct Principal {
 /// An entity whose rows belong to one site.
 pub trait SiteScoped: EntityTrait {
     fn site_column() -> Self::Column;
+    /// `Self::find()`, built once. sea-orm builds a select's column list afresh each time,
+    /// allocating every column's table and column names: 11,000 instructions for a ticket
+    /// select, and the inbox makes seven selects (1.7% of its instructions, callgrind).
+    /// A clone only counts the names' references up.
+    fn select_all() -> &'static Select<Self>;
 }
 
 macro_rules! site_scoped {
@@ -23,6 +28,12 @@ macro_rules! site_scoped {
         $(impl SiteScoped for $module::Entity {
             fn site_column() -> Self::Column {
                 $module::Column::SiteId
+            }
+
+            fn select_all() -> &'static Select<Self> {
+                static SELECT: std::sync::OnceLock<Select<$module::Entity>> =
+                    std::sync::OnceLock::new();
+                SELECT.get_or_init($module::Entity::find)
             }
         })*
     };
@@ -51,6 +62,8 @@ site_scoped!(
 impl Principal {
     /// `SELECT ... WHERE site_id = <this principal's site>`: the only way the domain reads rows.
     pub fn find<E: SiteScoped>(&self) -> Select<E> {
-        E::find().filter(E::site_column().eq(self.site_id))
+        E::select_all()
+            .clone()
+            .filter(E::site_column().eq(self.site_id))
     }
 }
