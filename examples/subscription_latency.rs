@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
     let auth = Auth::from_secret(b"benchmark-secret-that-is-long-enough-for-hs256");
     let mut config = ServeConfig::default();
     config.live_buffer = 1024;
-    let state = AppState::new(db.clone(), auth.clone(), &config)?;
+    let state = AppState::new(db.clone().into(), auth.clone(), &config)?;
     anyhow::ensure!(
         state.live.ready(Duration::from_secs(10)).await,
         "live updates not listening"

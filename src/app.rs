@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::db::Db;
 use axum::routing::get;
 use axum::{Router, middleware};
-use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
 use crate::config::ServeConfig;
@@ -16,7 +16,7 @@ use crate::translate::Translator;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub schema: Executor,
     pub auth: Arc<Auth>,
     pub limits: Arc<GraphqlLimits>,
@@ -29,7 +29,7 @@ pub struct AppState {
 
 impl AppState {
     /// Everything the routes share, built from the serve settings.
-    pub fn new(db: DatabaseConnection, auth: Auth, config: &ServeConfig) -> anyhow::Result<Self> {
+    pub fn new(db: Db, auth: Auth, config: &ServeConfig) -> anyhow::Result<Self> {
         let translator = config
             .translate_url
             .as_deref()

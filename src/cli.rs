@@ -153,7 +153,7 @@ async fn serve(
         );
         println!("Token: {}", auth.issue(&principal, DEMO_TOKEN_TTL)?);
     }
-    let state = app::AppState::new(db, auth, &config)?;
+    let state = app::AppState::new(db.into(), auth, &config)?;
     let shutdown = state.shutdown.clone();
     if !state.live.ready(LIVE_READY_WAIT).await {
         tracing::warn!("live updates are not listening yet; subscribers may miss changes");

@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Principal;
+use crate::db::Db;
 use crate::entity::rows::{Columns, Rows};
 use crate::entity::*;
 use crate::{Error, Result};
@@ -105,7 +106,7 @@ pub struct TicketPage {
 /// One page of the caller's tickets, in `sort` order, read as far as `columns` say (the id
 /// and the sort's column always, for the page's cursors; a keyword search reads them all).
 pub async fn list(
-    db: &DatabaseConnection,
+    db: &Db,
     actor: &Principal,
     filter: &TicketFilter,
     sort: Sort,
@@ -408,7 +409,7 @@ pub const DEFAULT_OFFSET_PAGE: u64 = 50;
 /// One numbered page of the caller's tickets in `sort` order, and how many match in all.
 /// `page_index` counts from 1; `page_size` is 1 to [`MAX_PAGE`]. Only `columns` are read.
 pub async fn offset_page(
-    db: &DatabaseConnection,
+    db: &Db,
     actor: &Principal,
     filter: &TicketFilter,
     sort: Sort,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::conversation::{self, NewMessage};
 use super::idempotency::{self, Claim};
 use super::{Principal, now, optional_text, required_text, search};
-use crate::entity::rows::Rows;
+use crate::entity::rows::{Reader, Rows};
 use crate::entity::*;
 use crate::live::{self, ChangeKind, TicketEvent};
 use crate::{Error, Result};
@@ -77,7 +77,7 @@ pub struct TicketChanges {
     pub messages: Vec<NewMessage>,
 }
 
-pub async fn get(db: &DatabaseConnection, actor: &Principal, id: i64) -> Result<tickets::Model> {
+pub async fn get(db: &impl Reader, actor: &Principal, id: i64) -> Result<tickets::Model> {
     actor
         .find::<tickets::Entity>()
         .filter(tickets::Column::Id.eq(id))

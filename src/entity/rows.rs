@@ -9,7 +9,7 @@
 //!
 //! Select with [`Rows::rows`] or [`Rows::row`] instead of `all` or `one`. A query that chooses
 //! its own columns can still decode by position: put an entity's columns first, in order, run
-//! it with [`query_all`] and read the rest with [`Cell::cell`] (the tags loader does).
+//! it with [`Reader::query_all`] and read the rest with [`Cell::cell`] (the tags loader does).
 
 use std::pin::Pin;
 
@@ -18,8 +18,8 @@ use sea_orm::sqlx::error::BoxDynError;
 use sea_orm::sqlx::postgres::{PgValueFormat, PgValueRef, Postgres};
 use sea_orm::sqlx::{self, Decode, Row as _, ValueRef as _};
 use sea_orm::{
-    ActiveEnum, ConnectionTrait, DatabaseConnection, DatabaseConnectionType, DbErr, EntityTrait,
-    Iterable, QueryResult, QuerySelect, QueryTrait, RuntimeErr, Select, Statement,
+    ActiveEnum, ConnectionTrait, DatabaseConnection, DatabaseConnectionType, DbBackend, DbErr,
+    EntityTrait, Iterable, QueryResult, QuerySelect, QueryTrait, RuntimeErr, Select, Statement,
 };
 
 use super::enums::{
@@ -320,18 +320,12 @@ from_row! {
 
 /// `all` and `one` for selects of a whole entity, decoding by position.
 pub trait Rows<E: EntityTrait> {
-    fn rows(
-        self,
-        db: &DatabaseConnection,
-    ) -> impl Future<Output = Result<Vec<E::Model>, DbErr>> + Send;
-    fn row(
-        self,
-        db: &DatabaseConnection,
-    ) -> impl Future<Output = Result<Option<E::Model>, DbErr>> + Send;
+    fn rows(self, db: &impl Reader) -> impl Future<Output = Result<Vec<E::Model>, DbErr>> + Send;
+    fn row(self, db: &impl Reader) -> impl Future<Output = Result<Option<E::Model>, DbErr>> + Send;
     /// `rows`, reading only `columns` ([`Columns`]).
     fn rows_reading(
         self,
-        db: &DatabaseConnection,
+        db: &impl Reader,
         columns: Columns,
     ) -> impl Future<Output = Result<Vec<E::Model>, DbErr>> + Send;
     /// `rows` of a select with no limit or offset of its own, `LIMIT limit` and `OFFSET offset`
@@ -341,7 +335,7 @@ pub trait Rows<E: EntityTrait> {
     /// per connection and page position. Only `columns` are read ([`Columns`]).
     fn rows_page(
         self,
-        db: &DatabaseConnection,
+        db: &impl Reader,
         limit: u64,
         offset: u64,
         columns: Columns,
@@ -352,20 +346,20 @@ impl<E: EntityTrait> Rows<E> for Select<E>
 where
     E::Model: FromRow,
 {
-    async fn rows(self, db: &DatabaseConnection) -> Result<Vec<E::Model>, DbErr> {
+    async fn rows(self, db: &impl Reader) -> Result<Vec<E::Model>, DbErr> {
         self.rows_reading(db, Columns::ALL).await
     }
 
     async fn rows_reading(
         self,
-        db: &DatabaseConnection,
+        db: &impl Reader,
         columns: Columns,
     ) -> Result<Vec<E::Model>, DbErr> {
-        let statement = reading(self, columns).build(db.get_database_backend());
-        decode_all(query_all(db, statement).await?, columns)
+        let statement = reading(self, columns).build(db.backend());
+        decode_all(db.query_all(statement).await?, columns)
     }
 
-    async fn row(self, db: &DatabaseConnection) -> Result<Option<E::Model>, DbErr> {
+    async fn row(self, db: &impl Reader) -> Result<Option<E::Model>, DbErr> {
         Ok(self
             .rows_page(db, 1, 0, Columns::ALL)
             .await?
@@ -375,17 +369,17 @@ where
 
     async fn rows_page(
         self,
-        db: &DatabaseConnection,
+        db: &impl Reader,
         limit: u64,
         offset: u64,
         columns: Columns,
     ) -> Result<Vec<E::Model>, DbErr> {
-        let mut statement = reading(self, columns).build(db.get_database_backend());
+        let mut statement = reading(self, columns).build(db.backend());
         statement.sql.push_str(&format!(" LIMIT {limit}"));
         if offset > 0 {
             statement.sql.push_str(&format!(" OFFSET {offset}"));
         }
-        decode_all(query_all(db, statement).await?, columns)
+        decode_all(db.query_all(statement).await?, columns)
     }
 }
 
@@ -425,21 +419,39 @@ fn decode_all<M: FromRow>(rows: Vec<QueryResult>, columns: Columns) -> Result<Ve
         .collect()
 }
 
-/// `stmt`'s rows, from sea-orm's driver connection itself. `DatabaseConnection::query_all`
-/// reaches it through two layers of tracing spans whose futures (some 15 KB) are moved whole
-/// three times per statement: that copying was a fifth of scenario 3's instructions
-/// (callgrind). The driver's future is boxed where it is made: inline, it made every loader's
-/// future 4.5 KB larger, and tokio moves those as it spawns them (scenario 3 went to 2.79M
-/// instructions instead of down to 1.88M). The driver still reports every statement to the
-/// connection's metric callback (the statement count, the tests' SQL log).
-pub fn query_all(
-    db: &DatabaseConnection,
-    stmt: Statement,
-) -> Pin<Box<dyn Future<Output = Result<Vec<QueryResult>, DbErr>> + Send + '_>> {
-    match &db.inner {
-        DatabaseConnectionType::SqlxPostgresPoolConnection(conn) => Box::pin(conn.query_all(stmt)),
-        DatabaseConnectionType::SqlxSqlitePoolConnection(conn) => Box::pin(conn.query_all(stmt)),
-        _ => Box::pin(db.query_all_raw(stmt)),
+/// Where positional reads run: sea-orm's connection, or the server's [`crate::db::Db`], which
+/// hands PostgreSQL reads to sqlx directly.
+pub trait Reader: Sync {
+    fn backend(&self) -> DbBackend;
+    /// `stmt`'s rows. Each statement is reported to whatever watches this reader's statements.
+    fn query_all(&self, stmt: Statement) -> RowsFuture<'_>;
+}
+
+pub type RowsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<QueryResult>, DbErr>> + Send + 'a>>;
+
+/// From sea-orm's driver connection itself. `DatabaseConnection::query_all` reaches it through
+/// two layers of tracing spans whose futures (some 15 KB) are moved whole three times per
+/// statement: that copying was a fifth of scenario 3's instructions (callgrind). The driver's
+/// future is boxed where it is made: inline, it made every loader's future 4.5 KB larger, and
+/// tokio moves those as it spawns them (scenario 3 went to 2.79M instructions instead of down
+/// to 1.88M). The driver reports every statement to the connection's metric callback (the
+/// statement count, the tests' SQL log).
+impl Reader for DatabaseConnection {
+    fn backend(&self) -> DbBackend {
+        self.get_database_backend()
+    }
+
+    fn query_all(&self, stmt: Statement) -> RowsFuture<'_> {
+        match &self.inner {
+            DatabaseConnectionType::SqlxPostgresPoolConnection(conn) => {
+                Box::pin(conn.query_all(stmt))
+            }
+            DatabaseConnectionType::SqlxSqlitePoolConnection(conn) => {
+                Box::pin(conn.query_all(stmt))
+            }
+            _ => Box::pin(self.query_all_raw(stmt)),
+        }
     }
 }
 

@@ -1083,7 +1083,7 @@ mod tests {
                 let rows = actor
                     .find::<tickets::Entity>()
                     .filter(tickets::Column::Id.is_in(ids))
-                    .all(db)
+                    .all(db.connection())
                     .await
                     .map_err(crate::Error::from)?;
                 Ok(rows.into_iter().map(Ticket).collect())
@@ -1155,10 +1155,9 @@ mod tests {
             }
 
             let sql = Arc::new(Mutex::new(Vec::<String>::new()));
-            let mut counted = db.clone();
             let log = sql.clone();
-            counted.set_metric_callback(move |info| {
-                log.lock().unwrap().push(info.statement.sql.clone());
+            let counted = crate::db::observe_statements(db.clone(), move |sql| {
+                log.lock().unwrap().push(sql.to_owned());
             });
             let schema = Schema::build(ListQuery, EmptyMutation, EmptySubscription)
                 .data(counted.clone())

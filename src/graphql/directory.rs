@@ -18,7 +18,7 @@ use super::loaders::{self, Found, Loader, Scope, loader};
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::Error;
 use crate::domain::directory::{self as domain, Record};
-use crate::entity::rows::{Cell, Columns, FromRow, query_all};
+use crate::entity::rows::{Cell, Columns, FromRow, Reader};
 use crate::entity::{self, *};
 
 // ---- enums ----
@@ -485,7 +485,7 @@ impl Loader<i64> for TagsByTicket {
             .order_by((tags::Entity, tags::Column::Id), Order::Asc)
             .to_owned();
         let statement = self.0.db.get_database_backend().build(&query);
-        let rows = query_all(&self.0.db, statement)
+        let rows = Reader::query_all(&self.0.db, statement)
             .await
             .map_err(Error::from)?;
         let mut grouped: Found<i64, Vec<tags::Model>> =

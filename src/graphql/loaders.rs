@@ -24,6 +24,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, Order, QueryFilter, Qu
 use tokio::sync::oneshot;
 
 use super::{GqlError, conversation, directory, tickets};
+use crate::db::Db;
 use crate::domain::{Principal, SiteScoped};
 use crate::entity::rows::{Columns, FromRow, Rows};
 
@@ -53,7 +54,7 @@ pub const MAX_BATCH: usize = 500;
 /// What every loader holds: the database and the caller, whose site scopes each batch.
 #[derive(Clone)]
 pub struct Scope {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub actor: Principal,
 }
 
@@ -207,7 +208,7 @@ where
 /// Adds every loader to a request, and the object shapes its resolvers reuse
 /// ([`super::fast::Shapes`]) and the columns its relations read ([`ColumnsMemo`]), which are
 /// per request too.
-pub fn attach(request: Request, db: &DatabaseConnection, actor: Principal) -> Request {
+pub fn attach(request: Request, db: &Db, actor: Principal) -> Request {
     let request = request
         .data(super::fast::Shapes::default())
         .data(ColumnsMemo::default());

@@ -19,8 +19,8 @@ pub(crate) mod tickets;
 mod transport;
 pub mod ws;
 
+use crate::db::Db;
 use async_graphql::{Context, MergedObject, Schema};
-use sea_orm::DatabaseConnection;
 
 use crate::auth::ActiveAgents;
 use crate::domain::Principal;
@@ -53,7 +53,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscri
 /// The executor over the schema with what resolvers need: the database and, when
 /// configured, the translator.
 pub fn build_executor(
-    db: DatabaseConnection,
+    db: Db,
     translator: Option<Translator>,
     active: ActiveAgents,
     limits: &limits::GraphqlLimits,
@@ -116,12 +116,12 @@ impl From<GqlError> for async_graphql::Error {
 }
 
 /// The authenticated caller and the database, as every resolver needs them.
-pub(crate) fn session<'a>(ctx: &Context<'a>) -> Result<(&'a DatabaseConnection, &'a Principal)> {
+pub(crate) fn session<'a>(ctx: &Context<'a>) -> Result<(&'a Db, &'a Principal)> {
     let principal = ctx
         .data_opt::<Principal>()
         .ok_or_else(|| Error::Unauthenticated("missing Authorization: Bearer token".into()))?;
     let db = ctx
-        .data_opt::<DatabaseConnection>()
+        .data_opt::<Db>()
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("schema built without a database")))?;
     Ok((db, principal))
 }

@@ -88,7 +88,7 @@ impl Subscription {
         listing::filtered(db, actor, &filter).await?;
         let state = Watch {
             changes,
-            db: db.clone(),
+            db: db.connection().clone(),
             actor: *actor,
             _open: Open::new(),
         };
@@ -129,7 +129,7 @@ impl Subscription {
         let first = unread::unread_counts(db, actor, &view_ids).await?;
         let state = Watch {
             changes,
-            db: db.clone(),
+            db: db.connection().clone(),
             actor: *actor,
             _open: Open::new(),
         };

@@ -236,10 +236,16 @@ pub async fn list(
     };
     let origin = origin(&headers);
     let link = |i: i64| GqlValue::String(format!("{origin}{}", page_link(&params, i)));
-    let previous = (index > 1).then(|| link(index - 1)).unwrap_or_default();
-    let next = (index.saturating_mul(size) < total)
-        .then(|| link(index + 1))
-        .unwrap_or_default();
+    let previous = if index > 1 {
+        link(index - 1)
+    } else {
+        GqlValue::Null
+    };
+    let next = if index.saturating_mul(size) < total {
+        link(index + 1)
+    } else {
+        GqlValue::Null
+    };
     // The body of `GET /tickets`, in the spec's key order.
     let page = [
         ("tickets", GqlValue::List(tickets)),

@@ -263,11 +263,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let sql = SqlLog::default();
-        let mut server_db = db.clone();
         let log = sql.clone();
-        deskgraph::db::observe_statements(&mut server_db, move |info| {
-            log.record(&info.statement.sql)
-        });
+        let server_db = deskgraph::db::observe_statements(db.clone(), move |sql| log.record(sql));
         let state = AppState::new(server_db, auth.clone(), &config).expect("server settings");
         assert!(
             state.live.ready(Duration::from_secs(10)).await,

@@ -731,7 +731,7 @@ async fn two_servers_in_one_process_on_one_database_deliver_each_event_once() {
     let app = TestApp::spawn().await;
     let mut config = ServeConfig::default();
     config.translate_url = None;
-    let state = AppState::new(app.db.clone(), app.auth.clone(), &config).unwrap();
+    let state = AppState::new(app.db.clone().into(), app.auth.clone(), &config).unwrap();
     assert!(state.live.ready(WAIT).await, "live updates listening");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
