@@ -7,9 +7,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::sqlx::{self};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseConnectionType,
-    DatabaseTransaction, DbBackend, DbErr, QueryResult, RuntimeErr, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait, Values,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseConnectionType, DatabaseTransaction, DbBackend, DbErr, QueryResult, RuntimeErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Values,
 };
 use sea_query_sqlx::SqlxValues;
 
@@ -98,9 +98,18 @@ impl Reader for Db {
         }
         let pool = self.conn.get_postgres_connection_pool();
         Box::pin(async move {
+            // Errors as sea-orm's driver reports them: taking a connection is `ConnectionAcquire`
+            // or `Conn` (the database unreachable, a 503), running the statement is `Query`.
+            let mut conn = pool.acquire().await.map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+                sqlx::Error::PoolClosed => {
+                    DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
+                }
+                e => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
+            })?;
             let values = SqlxValues(stmt.values.unwrap_or(Values(Vec::new())));
             let rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), values)
-                .fetch_all(pool)
+                .fetch_all(&mut *conn)
                 .await;
             counted();
             (self.watch)(&stmt.sql);
