@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::db::Db;
 use axum::routing::get;
 use axum::{Router, middleware};
 
 use crate::auth::Auth;
 use crate::config::ServeConfig;
+use crate::db::Db;
 use crate::graphql::limits::GraphqlLimits;
 use crate::graphql::{self, exec::Executor};
 use crate::http_layers::HttpConfig;

@@ -60,13 +60,7 @@ impl Columns {
     where
         E::Model: FromRow,
     {
-        let name = sea_orm::IdenStatic::as_str(&column);
-        // Not `trim_start_matches`: a string pattern builds a searcher per call, and a list's
-        // columns are worked out at every request.
-        match E::Model::COLUMNS
-            .iter()
-            .position(|c| c.strip_prefix("r#").unwrap_or(c) == name)
-        {
+        match Self::index_of::<E::Model>(sea_orm::IdenStatic::as_str(&column)) {
             Some(i) => Columns(self.0 | 1 << i),
             // Not a column this decoder knows: read them all rather than guess.
             None => Columns::ALL,
@@ -99,10 +93,16 @@ impl Columns {
                 snake.push(ch);
             }
         }
-        E::Model::COLUMNS
+        Self::index_of::<E::Model>(&snake).map(|i| Columns(1 << i))
+    }
+
+    /// The position of the column `name` among `M`'s (a Rust keyword's `r#` left out).
+    fn index_of<M: FromRow>(name: &str) -> Option<usize> {
+        // Not `trim_start_matches`: a string pattern builds a searcher per call, and a list's
+        // columns are worked out at every request.
+        M::COLUMNS
             .iter()
-            .position(|c| c.strip_prefix("r#").unwrap_or(c) == snake)
-            .map(|i| Columns(1 << i))
+            .position(|c| c.strip_prefix("r#").unwrap_or(c) == name)
     }
 
     pub fn union(self, other: Columns) -> Self {

@@ -68,8 +68,8 @@ pub fn write(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// About the length of `value` as JSON, so the buffer grows at most rarely. A list's items
-/// are taken to be about as long as its first: the items of our lists have one shape, and walking
-/// every value of a page only to size the buffer cost more (1.4% of scenario 2's
+/// are taken to be about as long as its first: the items of our lists have one shape, and
+/// walking every value of a page only to size the buffer cost more (1.4% of scenario 2's
 /// instructions, callgrind) than growing it once when a guess falls short.
 pub fn size_hint(value: &Value) -> usize {
     match value {

@@ -19,10 +19,10 @@ pub(crate) mod tickets;
 mod transport;
 pub mod ws;
 
-use crate::db::Db;
 use async_graphql::{Context, MergedObject, Schema};
 
 use crate::auth::ActiveAgents;
+use crate::db::Db;
 use crate::domain::Principal;
 use crate::translate::Translator;
 use crate::{Error, Result};

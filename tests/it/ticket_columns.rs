@@ -60,6 +60,15 @@ fn selection(selections: &[(&str, &str)], name: &str) -> String {
     }
 }
 
+/// Every one of `fields`, each with its selection: a whole object asked for at once.
+fn every_selection(selections: &[(&str, &str)], fields: &[(String, bool)]) -> String {
+    let all: Vec<String> = fields
+        .iter()
+        .map(|(n, _)| selection(selections, n))
+        .collect();
+    all.join(" ")
+}
+
 /// The fields of `type_name`, and whether each has a selection of its own (an object type).
 /// Every object field must have one in `selections`.
 async fn fields_of(
@@ -266,15 +275,11 @@ async fn every_ticket_field_asked_alone_of_a_list_answers_what_the_whole_ticket_
     let app = TestApp::spawn().await;
     let (id, _) = full_ticket(&app).await;
     let fields = fields_of(&app, "Ticket", SELECTIONS).await;
-    let all: Vec<String> = fields
-        .iter()
-        .map(|(n, _)| selection(SELECTIONS, n))
-        .collect();
     let whole = app
         .graphql(
             &format!(
                 "query($id: Int!) {{ ticket(id: $id) {{ {} }} }}",
-                all.join(" ")
+                every_selection(SELECTIONS, &fields)
             ),
             json!({ "id": id }),
         )
@@ -333,15 +338,11 @@ async fn every_message_field_asked_alone_of_a_last_message_answers_what_the_whol
     let app = TestApp::spawn().await;
     let (id, _) = full_ticket(&app).await;
     let fields = fields_of(&app, "Message", MESSAGE_SELECTIONS).await;
-    let all: Vec<String> = fields
-        .iter()
-        .map(|(n, _)| selection(MESSAGE_SELECTIONS, n))
-        .collect();
     let data = app
         .graphql(
             &format!(
                 "query($id: Int!) {{ ticket(id: $id) {{ lastMessageId messages {{ edges {{ node {{ {} }} }} }} }} }}",
-                all.join(" ")
+                every_selection(MESSAGE_SELECTIONS, &fields)
             ),
             json!({ "id": id }),
         )
@@ -401,7 +402,7 @@ async fn every_field_of_a_related_record_asked_alone_answers_what_the_whole_reco
             .graphql(
                 &format!(
                     "query($id: Int!) {{ ticket(id: $id) {{ {relation} {{ ... on {type_name} {{ {} }} }} }} }}",
-                    all.join(" ")
+                    every_selection(&[], &fields)
                 ),
                 json!({ "id": ticket }),
             )
