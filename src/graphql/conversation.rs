@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Json, Object, Request, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,6 +12,7 @@ use sea_orm::Order;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::connection::{Connection, Edge};
 use super::enums::ParticipantType;
 use super::fast::Fast;
 use super::loaders::{self, Found, Loader, Scope};
@@ -380,7 +380,7 @@ pub struct MessageConnectionFields {
     total_count: u64,
 }
 
-pub type MessageConnection = Connection<String, Fast<Message>, MessageConnectionFields>;
+pub type MessageConnection = Connection<Message, MessageConnectionFields>;
 
 // ---- Ticket relations ----
 
@@ -758,7 +758,7 @@ impl Page {
         if let Some(last) = self.last {
             lo = lo.max(hi.saturating_sub(last));
         }
-        let mut connection = Connection::with_additional_fields(
+        let mut connection = Connection::new(
             lo > 0,
             hi < all.len(),
             MessageConnectionFields {
@@ -767,7 +767,7 @@ impl Page {
         );
         connection.edges = all[lo..hi]
             .iter()
-            .map(|m| Edge::new(encode_cursor(key_of(m)), Fast(Message(m.clone()))))
+            .map(|m| Edge::new(encode_cursor(key_of(m)), Message(m.clone())))
             .collect();
         connection
     }
@@ -994,7 +994,7 @@ mod tests {
     }
 
     fn bodies(c: &MessageConnection) -> Vec<String> {
-        c.edges.iter().map(|e| e.node.0.0.body.clone()).collect()
+        c.edges.iter().map(|e| e.node.0.body.clone()).collect()
     }
 
     fn page(
@@ -1044,9 +1044,9 @@ mod tests {
         let all = conversation(25);
         let c = page(None, None, None, None).cut(&all);
         assert_eq!(c.edges.len(), DEFAULT_PAGE);
-        assert_eq!(c.edges[0].node.0.0.body, "m0");
+        assert_eq!(c.edges[0].node.0.body, "m0");
         assert!(c.has_next_page);
-        assert_eq!(c.additional_fields.total_count, 25);
+        assert_eq!(c.fields.total_count, 25);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The GraphQL schema: small query and mutation objects merged into one, types that wrap the
 //! entities, and helpers that read the request context without panicking.
 
+mod connection;
 mod conversation;
 mod directory;
 mod enums;

@@ -1,14 +1,14 @@
 //! Tickets: the `Ticket` type, its queries and mutations.
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
+use super::connection::{Connection, Edge};
 use super::conversation::MessageInput;
 use super::enums::{AssigneeType, ParticipantType, Priority, ReplyingAgent, TicketStatus};
-use super::fast::{Fast, FastUnion};
+use super::fast::{Fast, FastUnion, Objects};
 use super::loaders::columns_for;
 use super::{DateTime, GqlResult, session};
 use crate::domain::listing::{self, Cursor, Page, Sort, SortField};
@@ -478,13 +478,13 @@ impl TicketConnectionFields {
     }
 }
 
-pub type TicketConnection = Connection<String, Fast<Ticket>, TicketConnectionFields>;
+pub type TicketConnection = Connection<Ticket, TicketConnectionFields>;
 
 /// One numbered page of tickets and how many match in all.
 #[derive(SimpleObject)]
 pub struct TicketPage {
     /// The tickets of the page.
-    pub tickets: Vec<Fast<Ticket>>,
+    pub tickets: Objects<Ticket>,
     /// How many tickets match the filter, on all pages.
     pub total: u64,
 }
@@ -569,7 +569,7 @@ impl TicketQuery {
         let nodes = super::loaders::connection_nodes(ctx.look_ahead());
         let columns = columns_for(nodes, read_by);
         let found = listing::list(db, actor, &filter, sort, page, columns).await?;
-        let mut connection = Connection::with_additional_fields(
+        let mut connection = Connection::new(
             found.has_previous,
             found.has_next,
             TicketConnectionFields { filter },
@@ -578,7 +578,7 @@ impl TicketQuery {
             found
                 .tickets
                 .into_iter()
-                .map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Fast(Ticket(t)))),
+                .map(|t| Edge::new(encode_cursor(Cursor::of(&t, sort.field)), Ticket(t))),
         );
         Ok(connection)
     }
@@ -615,7 +615,7 @@ impl TicketQuery {
         let (rows, total) =
             listing::offset_page(db, actor, &filter, sort, index, size, columns).await?;
         Ok(TicketPage {
-            tickets: rows.into_iter().map(|t| Fast(Ticket(t))).collect(),
+            tickets: Objects(rows.into_iter().map(Ticket).collect()),
             total,
         })
     }
