@@ -7,14 +7,18 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::sqlx::{self};
 use sea_orm::{
-    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseConnectionType, DatabaseTransaction, DbBackend, DbErr, QueryResult, RuntimeErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Values,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseConnectionType,
+    DatabaseTransaction, DbBackend, DbErr, QueryResult, RuntimeErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait, Values,
 };
 use sea_query_sqlx::SqlxValues;
 
 use crate::config::DatabaseConfig;
 use crate::entity::rows::{Reader, RowsFuture};
+
+mod reads;
+
+pub use reads::APPLICATION_NAME as READS_APPLICATION_NAME;
 
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(config.database_url.clone());
@@ -56,23 +60,37 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 pub struct Db {
     conn: DatabaseConnection,
     watch: Watch,
+    /// PostgreSQL only: the connections the direct reads use ([`reads`]).
+    reads: Option<Arc<reads::ReadPool>>,
 }
 
 type Watch = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Db {
+    fn new(conn: DatabaseConnection, watch: Watch) -> Self {
+        let reads = match &conn.inner {
+            DatabaseConnectionType::SqlxPostgresPoolConnection(_) => Some(Arc::new(
+                reads::ReadPool::like(conn.get_postgres_connection_pool()),
+            )),
+            _ => None,
+        };
+        Db { conn, watch, reads }
+    }
+
     pub fn connection(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// The direct reads' connections on PostgreSQL: in use, idle, and the most there can be.
+    pub fn reads_usage(&self) -> Option<(u32, u32, u32)> {
+        self.reads.as_ref().map(|pool| pool.usage())
     }
 }
 
 /// A connection from [`connect`], whose statements are only counted.
 impl From<DatabaseConnection> for Db {
     fn from(conn: DatabaseConnection) -> Self {
-        Db {
-            conn,
-            watch: Arc::new(|_| {}),
-        }
+        Db::new(conn, Arc::new(|_| {}))
     }
 }
 
@@ -90,30 +108,22 @@ impl Reader for Db {
     }
 
     fn query_all(&self, stmt: Statement) -> RowsFuture<'_> {
-        if !matches!(
-            self.conn.inner,
-            DatabaseConnectionType::SqlxPostgresPoolConnection(_)
-        ) {
+        let Some(pool) = &self.reads else {
             return Reader::query_all(&self.conn, stmt);
-        }
-        let pool = self.conn.get_postgres_connection_pool();
+        };
         Box::pin(async move {
             // Errors as sea-orm's driver reports them: taking a connection is `ConnectionAcquire`
             // or `Conn` (the database unreachable, a 503), running the statement is `Query`.
-            let mut conn = pool.acquire().await.map_err(|e| match e {
-                sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-                sqlx::Error::PoolClosed => {
-                    DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
-                }
-                e => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
-            })?;
+            let mut lease = pool.acquire().await?;
             let values = SqlxValues(stmt.values.unwrap_or(Values(Vec::new())));
             let rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), values)
-                .fetch_all(&mut *conn)
+                .fetch_all(&mut lease.conn)
                 .await;
             counted();
             (self.watch)(&stmt.sql);
             let rows = rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
+            // Only a connection whose statement ran to its end goes back (see `reads`).
+            lease.release();
             Ok(rows.into_iter().map(QueryResult::from).collect())
         })
     }
@@ -137,7 +147,7 @@ pub fn observe_statements(
         counted();
         sea_orm_watch(&info.statement.sql);
     });
-    Db { conn: db, watch }
+    Db::new(db, watch)
 }
 
 /// Applies pending migrations. On PostgreSQL, where several replicas may start at once, it

@@ -13,6 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::db::Db;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -83,10 +84,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-fn sample_pool(db: &DatabaseConnection) {
-    let (size, idle, max) = match db.get_database_backend() {
+/// `deskgraph_db_pool_connections`: the writers' pool (sqlx's, through which sea-orm runs)
+/// and, on PostgreSQL, the direct reads' (`db::reads`).
+fn sample_pool(db: &Db) {
+    let conn = db.connection();
+    let (size, idle, max) = match conn.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
+            let pool = conn.get_postgres_connection_pool();
             (
                 pool.size(),
                 pool.num_idle() as u32,
@@ -94,7 +98,7 @@ fn sample_pool(db: &DatabaseConnection) {
             )
         }
         _ => {
-            let pool = db.get_sqlite_connection_pool();
+            let pool = conn.get_sqlite_connection_pool();
             (
                 pool.size(),
                 pool.num_idle() as u32,
@@ -102,12 +106,18 @@ fn sample_pool(db: &DatabaseConnection) {
             )
         }
     };
-    let gauge = |state: &'static str, v: u32| {
-        metrics::gauge!("deskgraph_db_pool_connections", "state" => state).set(v as f64)
+    let gauge = |pool: &'static str, state: &'static str, v: u32| {
+        metrics::gauge!("deskgraph_db_pool_connections", "pool" => pool, "state" => state)
+            .set(v as f64)
     };
-    gauge("idle", idle);
-    gauge("in_use", size.saturating_sub(idle));
-    gauge("max", max);
+    gauge("writes", "idle", idle);
+    gauge("writes", "in_use", size.saturating_sub(idle));
+    gauge("writes", "max", max);
+    if let Some((in_use, idle, max)) = db.reads_usage() {
+        gauge("reads", "idle", idle);
+        gauge("reads", "in_use", in_use);
+        gauge("reads", "max", max);
+    }
 }
 
 /// What is learnt about a request while it is served, for its log line and metrics.

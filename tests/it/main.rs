@@ -23,6 +23,7 @@ mod kept_counts;
 mod limits;
 mod live;
 mod ops;
+mod read_connections;
 mod rest;
 mod schema;
 mod seed;

@@ -122,9 +122,16 @@ async fn metrics_count_requests_by_route_operations_batches_statements_and_pool_
     );
     assert!(page.contains(r#"deskgraph_dataloader_batch_size_bucket{loader=""#));
     assert!(sample(&page, "deskgraph_db_statements_total").unwrap() > 0.0);
-    for state in ["idle", "in_use", "max"] {
-        let line = format!(r#"deskgraph_db_pool_connections{{state="{state}"}}"#);
-        assert!(sample(&page, &line).is_some(), "{line} missing");
+    let mut pools = vec!["writes"];
+    if app.test_db.is_postgres() {
+        // PostgreSQL's direct reads have connections of their own (`db::reads`).
+        pools.push("reads");
+    }
+    for pool in pools {
+        for state in ["idle", "in_use", "max"] {
+            let line = format!(r#"deskgraph_db_pool_connections{{pool="{pool}",state="{state}"}}"#);
+            assert!(sample(&page, &line).is_some(), "{line} missing");
+        }
     }
 }
 
