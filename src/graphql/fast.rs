@@ -485,3 +485,25 @@ fn merge(into: &mut Value, value: Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::join_grouped;
+
+    #[tokio::test]
+    async fn a_joined_list_answers_in_order_across_groups_whatever_order_its_items_finish_in() {
+        // 75 items: three groups, the later ones finishing first.
+        let items = (0..75usize).map(|i| async move {
+            for _ in 0..(75 - i) % 7 {
+                tokio::task::yield_now().await;
+            }
+            i
+        });
+        assert_eq!(join_grouped(items).await, (0..75).collect::<Vec<_>>());
+        assert!(
+            join_grouped(std::iter::empty::<std::future::Ready<()>>())
+                .await
+                .is_empty()
+        );
+    }
+}
