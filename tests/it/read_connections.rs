@@ -42,8 +42,13 @@ async fn number(app: &TestApp, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-const READS: &str = "FROM pg_stat_activity WHERE datname = current_database() \
-    AND application_name = 'deskgraph reads'";
+/// The reads' connections to the test's database.
+fn reads() -> String {
+    format!(
+        "FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{}'",
+        deskgraph::db::READS_APPLICATION_NAME
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_reads_is_answered_whole_within_the_configured_connections() {
@@ -63,7 +68,7 @@ async fn a_burst_of_reads_is_answered_whole_within_the_configured_connections() 
     if app.test_db.is_postgres() {
         // 40 requests of 5 statements each, at once: the reads waited for the test server's
         // 5 connections (`TestDb::config`) rather than open more, and kept them for the next.
-        let open = number(&app, &format!("SELECT count(*) {READS}")).await;
+        let open = number(&app, &format!("SELECT count(*) {}", reads())).await;
         assert!((1..=5).contains(&open), "{open} read connections");
     }
 }
@@ -83,7 +88,10 @@ async fn reads_connect_again_after_postgresql_ends_their_connections() {
     // reads keep are gone, and the server does not know it yet.
     let ended = number(
         &app,
-        &format!("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) {READS}) ended"),
+        &format!(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) {}) ended",
+            reads()
+        ),
     )
     .await;
     assert!(ended >= 1, "the reads kept a connection");
