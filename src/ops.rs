@@ -88,36 +88,29 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 /// and, on PostgreSQL, the direct reads' (`db::reads`).
 fn sample_pool(db: &Db) {
     let conn = db.connection();
-    let (size, idle, max) = match conn.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            let pool = conn.get_postgres_connection_pool();
-            (
-                pool.size(),
-                pool.num_idle() as u32,
-                pool.options().get_max_connections(),
-            )
-        }
-        _ => {
-            let pool = conn.get_sqlite_connection_pool();
-            (
-                pool.size(),
-                pool.num_idle() as u32,
-                pool.options().get_max_connections(),
-            )
-        }
+    let writes = match conn.get_database_backend() {
+        sea_orm::DbBackend::Postgres => usage(conn.get_postgres_connection_pool()),
+        _ => usage(conn.get_sqlite_connection_pool()),
     };
-    let gauge = |pool: &'static str, state: &'static str, v: u32| {
-        metrics::gauge!("deskgraph_db_pool_connections", "pool" => pool, "state" => state)
-            .set(v as f64)
-    };
-    gauge("writes", "idle", idle);
-    gauge("writes", "in_use", size.saturating_sub(idle));
-    gauge("writes", "max", max);
-    if let Some((in_use, idle, max)) = db.reads_usage() {
-        gauge("reads", "idle", idle);
-        gauge("reads", "in_use", in_use);
-        gauge("reads", "max", max);
+    for (pool, sampled) in [("writes", Some(writes)), ("reads", db.reads_usage())] {
+        let Some((in_use, idle, max)) = sampled else {
+            continue;
+        };
+        for (state, v) in [("idle", idle), ("in_use", in_use), ("max", max)] {
+            metrics::gauge!("deskgraph_db_pool_connections", "pool" => pool, "state" => state)
+                .set(v as f64);
+        }
     }
+}
+
+/// A sqlx pool's connections in use, idle, and the most there can be.
+fn usage<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> (u32, u32, u32) {
+    let idle = pool.num_idle() as u32;
+    (
+        pool.size().saturating_sub(idle),
+        idle,
+        pool.options().get_max_connections(),
+    )
 }
 
 /// What is learnt about a request while it is served, for its log line and metrics.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
 use sea_orm::sqlx::{self, Connection};
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Pinged before use when idle for longer (see `db::connect`).
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
@@ -28,10 +28,10 @@ const CLOSE_IF_IDLE_FOR: Duration = Duration::from_secs(600);
 pub const APPLICATION_NAME: &str = "deskgraph reads";
 
 pub(super) struct ReadPool {
-    options: Arc<PgConnectOptions>,
+    options: PgConnectOptions,
     idle: Mutex<Vec<Idle>>,
-    slots: Arc<Semaphore>,
-    max: usize,
+    slots: Semaphore,
+    max: u32,
     acquire_timeout: Duration,
 }
 
@@ -45,24 +45,25 @@ struct Idle {
 pub(super) struct Lease<'a> {
     pub conn: PgConnection,
     pool: &'a ReadPool,
-    _slot: OwnedSemaphorePermit,
+    _slot: SemaphorePermit<'a>,
 }
 
 impl ReadPool {
     /// A pool with `writers`' settings and none of its connections.
     pub fn like(writers: &PgPool) -> Self {
-        let options = writers.options();
+        let settings = writers.options();
+        let max = settings.get_max_connections();
         // Named in `pg_stat_activity` apart from the writers, unless the URL names both.
-        let mut connect = (*writers.connect_options()).clone();
-        if connect.get_application_name().is_none() {
-            connect = connect.application_name(APPLICATION_NAME);
+        let mut options = (*writers.connect_options()).clone();
+        if options.get_application_name().is_none() {
+            options = options.application_name(APPLICATION_NAME);
         }
         ReadPool {
-            options: Arc::new(connect),
+            options,
             idle: Mutex::new(Vec::new()),
-            slots: Arc::new(Semaphore::new(options.get_max_connections() as usize)),
-            max: options.get_max_connections() as usize,
-            acquire_timeout: options.get_acquire_timeout(),
+            slots: Semaphore::new(max as usize),
+            max,
+            acquire_timeout: settings.get_acquire_timeout(),
         }
     }
 
@@ -72,8 +73,7 @@ impl ReadPool {
         let acquire = async {
             let slot = self
                 .slots
-                .clone()
-                .acquire_owned()
+                .acquire()
                 .await
                 .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))?;
             let conn = self
@@ -93,10 +93,9 @@ impl ReadPool {
 
     /// Connections in use, idle, and the most there can be.
     pub fn usage(&self) -> (u32, u32, u32) {
-        let max = self.max as u32;
-        let in_use = max - self.slots.available_permits() as u32;
+        let in_use = self.max - self.slots.available_permits() as u32;
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).len() as u32;
-        (in_use, idle, max)
+        (in_use, idle, self.max)
     }
 
     async fn connection(&self) -> Result<PgConnection, sqlx::Error> {
