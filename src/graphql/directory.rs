@@ -13,7 +13,7 @@ use sea_orm::Order;
 use uuid::Uuid;
 
 use super::enums::ParticipantType;
-use super::fast::{Fast, FastUnion, union_variants};
+use super::fast::{FastUnion, Objects, union_variants};
 use super::loaders::{self, Found, Loader, Scope, loader};
 use super::{DateTime, GqlError, GqlResult, session};
 use crate::Error;
@@ -461,8 +461,9 @@ impl Loader<i64> for TagsByTicket {
         // with its tag and its ticket (both foreign keys include `site_id`), so filtering the
         // rows too would add nothing but a visit to each row for its site, where PostgreSQL
         // otherwise answers from the primary key alone (an index-only scan; `EXPLAIN ANALYZE`,
-        // warm, for the inbox's 50 tickets: 0.21-0.30 ms to 0.16-0.18 ms). The tag's columns come first, in its entity's order, so
-        // that it decodes by position; the ticket's id follows them.
+        // warm, for the inbox's 50 tickets: 0.21-0.30 ms to 0.16-0.18 ms). The tag's columns
+        // come first, in its entity's order, so that it decodes by position; the ticket's id
+        // follows them.
         let query = Query::select()
             .columns([
                 (tags::Entity, tags::Column::Id),
@@ -567,12 +568,10 @@ pub async fn ticket_tag_ids(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlRe
 }
 
 /// `Ticket.tags`: the ticket's tags, by name.
-pub async fn ticket_tags(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Vec<Fast<Tag>>> {
-    Ok(tags_of(ctx, ticket)
-        .await?
-        .into_iter()
-        .map(|t| Fast(Tag(t)))
-        .collect())
+pub async fn ticket_tags(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Objects<Tag>> {
+    Ok(Objects(
+        tags_of(ctx, ticket).await?.into_iter().map(Tag).collect(),
+    ))
 }
 
 async fn tags_of(ctx: &Context<'_>, ticket: &tickets::Model) -> GqlResult<Vec<tags::Model>> {

@@ -131,7 +131,7 @@ impl<U: Variants> ContainerType for FastUnion<U> {
 impl<U: Variants> UnionType for FastUnion<U> {}
 
 /// A list of objects, each resolved by [`resolve_object`]: a page of tickets, its edges, a
-/// page of messages.
+/// page of messages, a ticket's tags.
 ///
 /// async-graphql's list resolver joins its items with `try_join_all`, which above 30 items
 /// gives each item's future a task of its own in a `FuturesOrdered`: an allocation the size of
@@ -188,6 +188,10 @@ fn join_grouped<F: Future>(
     futures: impl Iterator<Item = F>,
 ) -> impl Future<Output = Vec<F::Output>> {
     const GROUP: usize = 30;
+    // A list of one group (a ticket's tags) is joined alone, without a join of groups around.
+    if futures.size_hint().1.is_some_and(|n| n <= GROUP) {
+        return futures_util::future::Either::Left(futures_util::future::join_all(futures));
+    }
     let mut futures = futures.peekable();
     let mut groups = Vec::new();
     while futures.peek().is_some() {
@@ -197,7 +201,7 @@ fn join_grouped<F: Future>(
     // Made before the future, which holds only the groups: the iterator's closure would
     // otherwise have to be `Send` for every lifetime.
     let all = futures_util::future::join_all(groups);
-    async move { all.await.into_iter().flatten().collect() }
+    futures_util::future::Either::Right(async move { all.await.into_iter().flatten().collect() })
 }
 
 /// One selected field, and whether it is a leaf (has no selection of its own).
@@ -492,14 +496,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_joined_list_answers_in_order_across_groups_whatever_order_its_items_finish_in() {
-        // 75 items: three groups, the later ones finishing first.
-        let items = (0..75usize).map(|i| async move {
-            for _ in 0..(75 - i) % 7 {
-                tokio::task::yield_now().await;
-            }
-            i
-        });
-        assert_eq!(join_grouped(items).await, (0..75).collect::<Vec<_>>());
+        // 75 items are three groups and 10 one, the later items finishing first.
+        for n in [75usize, 10] {
+            let items = (0..n).map(|i| async move {
+                for _ in 0..(n - i) % 7 {
+                    tokio::task::yield_now().await;
+                }
+                i
+            });
+            assert_eq!(join_grouped(items).await, (0..n).collect::<Vec<_>>());
+        }
         assert!(
             join_grouped(std::iter::empty::<std::future::Ready<()>>())
                 .await

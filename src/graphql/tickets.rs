@@ -201,7 +201,7 @@ impl Ticket {
         super::directory::ticket_tag_ids(ctx, &self.0).await
     }
     /// The ticket's tags, by name.
-    async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<Fast<super::directory::Tag>>> {
+    async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Objects<super::directory::Tag>> {
         super::directory::ticket_tags(ctx, &self.0).await
     }
     /// The agent or chatbot the ticket is assigned to; null when unassigned.
